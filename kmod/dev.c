@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The character device /dev/flakeid: open/release, read_iter, and the ioctl
+ * table that validates every user struct before a handler sees it.
+ */
+
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+
+#include "flakeid.h"
+
+static_assert(sizeof(struct flakeid_batch) == FLAKEID_BATCH_SIZE_VER0);
+static_assert(sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);
+static_assert(sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
+
+static int flakeid_open(struct inode *inode, struct file *file)
+{
+	struct flakeid_file *ff;
+	int ret;
+
+	ret = nonseekable_open(inode, file);
+	if (ret)
+		return ret;
+	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
+	if (!ff)
+		return -ENOMEM;
+	atomic64_set(&ff->last, 0);
+	file->private_data = ff;
+	file->f_mode |= FMODE_NOWAIT;
+	return 0;
+}
+
+static int flakeid_release(struct inode *inode, struct file *file)
+{
+	kfree(file->private_data);
+	return 0;
+}
+
+static bool flakeid_nonblock(struct file *file, int iocb_flags)
+{
+	return (file->f_flags & O_NONBLOCK) || (iocb_flags & IOCB_NOWAIT);
+}
+
+static ssize_t flakeid_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	size_t len = iov_iter_count(to);
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	if (len < sizeof(u64))
+		return -EINVAL;
+	ret = flakeid_issue(file->private_data, to,
+			    min_t(size_t, len / sizeof(u64), FLAKEID_BATCH_MAX),
+			    flakeid_nonblock(file, iocb->ki_flags));
+	return ret < 0 ? ret : ret * sizeof(u64);
+}
+
+union flakeid_ucmd {
+	struct flakeid_batch batch;
+	struct flakeid_decode decode;
+	struct flakeid_config config;
+};
+
+static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
+{
+	struct flakeid_batch *b = &u->batch;
+	struct iov_iter iter;
+	size_t bytes;
+	ssize_t ret;
+
+	if (b->flags & ~FLAKEID_BATCH_NONBLOCK || b->reserved)
+		return -EINVAL;
+	if (b->count > FLAKEID_BATCH_MAX)
+		return -EINVAL;
+	if (!b->count)
+		return 0;
+	if (check_mul_overflow((size_t)b->count, sizeof(u64), &bytes))
+		return -EINVAL;
+
+	iov_iter_ubuf(&iter, ITER_DEST, u64_to_user_ptr(b->ids), bytes);
+	ret = flakeid_issue(file->private_data, &iter, b->count,
+			    flakeid_nonblock(file, 0) ||
+			    (b->flags & FLAKEID_BATCH_NONBLOCK));
+	if (ret < 0)
+		return ret;
+	b->count = ret;
+	return 0;
+}
+
+static int flakeid_ioc_decode(struct file *file, union flakeid_ucmd *u)
+{
+	struct flakeid_decode *d = &u->decode;
+	struct flakeid_cfg cfg;
+
+	if (d->flags || d->reserved)
+		return -EINVAL;
+	flakeid_get_config(&cfg, NULL, NULL);
+	return flakeid_decode(&cfg, d->id, d);
+}
+
+static int flakeid_ioc_config(struct file *file, union flakeid_ucmd *u)
+{
+	struct flakeid_config *c = &u->config;
+	struct flakeid_cfg cfg;
+	u64 generation;
+	u32 borrow;
+
+	if (c->flags || c->reserved0 || c->reserved[0] || c->reserved[1])
+		return -EINVAL;
+	flakeid_get_config(&cfg, &borrow, &generation);
+	c->epoch_ms = cfg.epoch_ms;
+	c->timestamp_bits = cfg.layout.ts_bits;
+	c->region_bits = cfg.layout.region_bits;
+	c->app_bits = cfg.layout.app_bits;
+	c->machine_bits = cfg.layout.machine_bits;
+	c->sequence_bits = cfg.layout.seq_bits;
+	c->region_id = cfg.region_id;
+	c->app_id = cfg.app_id;
+	c->machine_id = cfg.machine_id;
+	c->max_borrow_ms = borrow;
+	c->floor_ms = flakeid_floor_ms();
+	c->generation = generation;
+	return 0;
+}
+
+struct flakeid_ioctl_op {
+	unsigned int cmd;
+	u32 size;		/* the kernel's struct */
+	u32 min_size;		/* its first published version */
+	int (*handler)(struct file *file, union flakeid_ucmd *u);
+};
+
+#define FLAKEID_OP(_cmd, _struct, _ver0, _fn)				\
+	{ .cmd = _cmd, .size = sizeof(struct _struct), .min_size = _ver0, \
+	  .handler = _fn }
+
+static const struct flakeid_ioctl_op flakeid_ops[] = {
+	FLAKEID_OP(FLAKEID_IOC_BATCH, flakeid_batch, FLAKEID_BATCH_SIZE_VER0,
+		   flakeid_ioc_batch),
+	FLAKEID_OP(FLAKEID_IOC_DECODE, flakeid_decode, FLAKEID_DECODE_SIZE_VER0,
+		   flakeid_ioc_decode),
+	FLAKEID_OP(FLAKEID_IOC_CONFIG, flakeid_config, FLAKEID_CONFIG_SIZE_VER0,
+		   flakeid_ioc_config),
+};
+
+static long flakeid_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+	const struct flakeid_ioctl_op *op = NULL;
+	union flakeid_ucmd buf;
+	unsigned int i;
+	u32 usize;
+	int ret;
+
+	for (i = 0; i < ARRAY_SIZE(flakeid_ops); i++) {
+		if (flakeid_ops[i].cmd == cmd) {
+			op = &flakeid_ops[i];
+			break;
+		}
+	}
+	if (!op)
+		return -ENOTTY;
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < op->min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = op->handler(file, &buf);
+	if (ret)
+		return ret;
+	if (copy_to_user(uarg, &buf, min(usize, op->size)))
+		return -EFAULT;
+	return 0;
+}
+
+static const struct file_operations flakeid_fops = {
+	.owner = THIS_MODULE,
+	.open = flakeid_open,
+	.release = flakeid_release,
+	.read_iter = flakeid_read_iter,
+	.unlocked_ioctl = flakeid_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice flakeid_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "flakeid",
+	.fops = &flakeid_fops,
+	.mode = 0444,
+};
+
+int flakeid_dev_init(void)
+{
+	flakeid_misc.groups = flakeid_groups;
+	return misc_register(&flakeid_misc);
+}
+
+void flakeid_dev_exit(void)
+{
+	misc_deregister(&flakeid_misc);
+}

@@ -1,0 +1,635 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The generator core: the ID clock, the shared sequence allocator, the
+ * per-CPU blocks served from it, and configuration changes.
+ *
+ * Why no ID is ever issued twice
+ * ------------------------------
+ * Every ID is (timestamp, node bits, sequence) for a configuration.  The only
+ * place that hands out sequence numbers is flakeid_refill(), under
+ * flakeid_state.lock: it grants a CPU the range [next_seq, next_seq + n) of
+ * the millisecond cur_ms and moves next_seq past it.  cur_ms never goes
+ * back, and next_seq only restarts at 0 when cur_ms moves forward, so two
+ * grants never overlap and each grant lies above every earlier one.  A
+ * block is then consumed by its CPU alone, under that CPU's local_lock, so
+ * no sequence number of a block is used twice.  A configuration change
+ * moves (cur_ms, 0) to the first millisecond whose new IDs exceed every ID
+ * the old configuration could have granted, and bumps gen so that no CPU
+ * keeps serving a block granted before it.  CPU hotplug needs no callback:
+ * a block belongs to its CPU whether that CPU is online or not, and a CPU
+ * coming back finds its block either still exclusively its own or stale.
+ *
+ * Why IDs from one file increase
+ * ------------------------------
+ * A file remembers the largest ID it returned.  A CPU whose next ID is not
+ * above it takes a fresh block, and a fresh block lies above every ID
+ * granted before it, hence above the file's last ID.
+ */
+
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/minmax.h>
+#include <linux/percpu.h>
+#include <linux/local_lock.h>
+#include <linux/spinlock.h>
+#include <linux/string.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
+#include <linux/hrtimer.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/delay.h>
+
+#include "flakeid.h"
+
+/* IDs composed on the stack between two copies to userspace. */
+#define FLAKEID_CHUNK		64
+/* Upper bound on the sequence numbers a CPU takes for itself at once. */
+#define FLAKEID_BLOCK_MAX	1024
+
+struct flakeid_state {
+	spinlock_t lock;		/* protects everything below */
+	struct flakeid_cfg cfg;
+	u32 max_borrow_ms;
+	u32 block;			/* default block size for this layout */
+	u64 cur_ms;			/* Unix ms of the newest grant */
+	u64 next_seq;			/* first sequence not granted in cur_ms */
+	u64 last_real_ms;		/* wall clock at the last look */
+	u64 generation;			/* configuration changes, for userspace */
+	unsigned long gen;		/* blocks granted under older gens are void */
+	atomic64_t offset_ns;		/* ID clock = CLOCK_MONOTONIC + offset */
+	atomic64_t counters[FLAKEID_CNT_NR];
+};
+
+static struct flakeid_state flakeid_state = {
+	.lock = __SPIN_LOCK_UNLOCKED(flakeid_state.lock),
+	.gen = 1,
+};
+
+struct flakeid_pcpu {
+	local_lock_t lock;
+	u64 base;		/* timestamp and node bits of the block */
+	u64 ms;			/* Unix ms of the block */
+	u64 next;		/* [next, end) is still free */
+	u64 end;
+	unsigned long gen;
+	u64 issued;
+};
+
+static DEFINE_PER_CPU(struct flakeid_pcpu, flakeid_pcpu) = {
+	.lock = INIT_LOCAL_LOCK(lock),
+};
+
+/* ---- configuration arithmetic ---- */
+
+unsigned int flakeid_layout_total(const struct flakeid_layout *l)
+{
+	return l->ts_bits + l->region_bits + l->app_bits + l->machine_bits +
+	       l->seq_bits;
+}
+
+int flakeid_layout_check(const struct flakeid_layout *l)
+{
+	if (flakeid_layout_total(l) > FLAKEID_TOTAL_BITS_MAX)
+		return -EINVAL;
+	if (l->ts_bits < FLAKEID_TIMESTAMP_BITS_MIN ||
+	    l->seq_bits < FLAKEID_SEQUENCE_BITS_MIN)
+		return -EINVAL;
+	return 0;
+}
+
+/* Parse "T:R:A:M:S" (an optional trailing newline is allowed). */
+int flakeid_layout_parse(const char *buf, struct flakeid_layout *l)
+{
+	u8 *fields[] = { &l->ts_bits, &l->region_bits, &l->app_bits,
+			 &l->machine_bits, &l->seq_bits };
+	char tmp[32];
+	char *cur = tmp, *tok;
+	unsigned int i;
+	int ret;
+
+	if (strscpy(tmp, buf, sizeof(tmp)) < 0)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(fields); i++) {
+		tok = strsep(&cur, ":");
+		if (!tok || (i < ARRAY_SIZE(fields) - 1 && !cur))
+			return -EINVAL;
+		ret = kstrtou8(tok, 10, fields[i]);
+		if (ret)
+			return -EINVAL;
+	}
+	if (cur)
+		return -EINVAL;
+	return flakeid_layout_check(l);
+}
+
+static unsigned int flakeid_ts_shift(const struct flakeid_layout *l)
+{
+	return l->region_bits + l->app_bits + l->machine_bits + l->seq_bits;
+}
+
+static u64 flakeid_ts_max(const struct flakeid_layout *l)
+{
+	return (1ULL << l->ts_bits) - 1;
+}
+
+static u64 flakeid_seqs(const struct flakeid_layout *l)
+{
+	return 1ULL << l->seq_bits;
+}
+
+static u64 flakeid_node_bits(const struct flakeid_cfg *cfg)
+{
+	const struct flakeid_layout *l = &cfg->layout;
+
+	return (u64)cfg->region_id << (l->app_bits + l->machine_bits +
+				       l->seq_bits) |
+	       (u64)cfg->app_id << (l->machine_bits + l->seq_bits) |
+	       (u64)cfg->machine_id << l->seq_bits;
+}
+
+static u64 flakeid_compose(const struct flakeid_cfg *cfg, u64 rel_ms,
+			   u64 seq)
+{
+	return rel_ms << flakeid_ts_shift(&cfg->layout) |
+	       flakeid_node_bits(cfg) | seq;
+}
+
+static bool flakeid_fits(u64 value, unsigned int bits)
+{
+	return bits >= 64 || value >> bits == 0;
+}
+
+/* Layout and node ids; time-dependent checks happen in flakeid_set_config(). */
+int flakeid_config_check(const struct flakeid_cfg *cfg)
+{
+	const struct flakeid_layout *l = &cfg->layout;
+	int ret;
+
+	ret = flakeid_layout_check(l);
+	if (ret)
+		return ret;
+	if (!flakeid_fits(cfg->region_id, l->region_bits) ||
+	    !flakeid_fits(cfg->app_id, l->app_bits) ||
+	    !flakeid_fits(cfg->machine_id, l->machine_bits))
+		return -ERANGE;
+	return 0;
+}
+
+int flakeid_decode(const struct flakeid_cfg *cfg, u64 id,
+		   struct flakeid_decode *out)
+{
+	const struct flakeid_layout *l = &cfg->layout;
+	unsigned int shift = flakeid_ts_shift(l);
+
+	if (!flakeid_fits(id, flakeid_layout_total(l)))
+		return -EINVAL;
+	out->timestamp = id >> shift;
+	out->unix_ms = out->timestamp + cfg->epoch_ms;
+	out->region_id = (id >> (l->app_bits + l->machine_bits + l->seq_bits)) &
+			 ((1ULL << l->region_bits) - 1);
+	out->app_id = (id >> (l->machine_bits + l->seq_bits)) &
+		      ((1ULL << l->app_bits) - 1);
+	out->machine_id = (id >> l->seq_bits) & ((1ULL << l->machine_bits) - 1);
+	out->sequence = id & ((1ULL << l->seq_bits) - 1);
+	return 0;
+}
+
+/* ---- the ID clock ---- */
+
+static u64 flakeid_clock_ns(void)
+{
+	return ktime_get_ns() + atomic64_read(&flakeid_state.offset_ns);
+}
+
+static u64 flakeid_clock_ms(void)
+{
+	return div_u64(flakeid_clock_ns(), NSEC_PER_MSEC);
+}
+
+/*
+ * Read the ID clock and let it follow the wall clock forward.  A wall clock
+ * behind the ID clock leaves the offset alone: the ID clock never goes back.
+ */
+static u64 flakeid_clock_sync_locked(void)
+{
+	struct flakeid_state *st = &flakeid_state;
+	u64 mono = ktime_get_ns();
+	u64 real = ktime_get_real_ns();
+	s64 off = atomic64_read(&st->offset_ns);
+	u64 real_ms = div_u64(real, NSEC_PER_MSEC);
+
+	lockdep_assert_held(&st->lock);
+	if (real_ms < st->last_real_ms)
+		atomic64_inc(&st->counters[FLAKEID_CNT_STEPS_BACK]);
+	st->last_real_ms = real_ms;
+	if ((s64)(real - (mono + off)) > 0) {
+		off = real - mono;
+		atomic64_set(&st->offset_ns, off);
+	}
+	return div_u64(mono + off, NSEC_PER_MSEC);
+}
+
+/* Make the ID clock read at least @ms from now on. */
+static void flakeid_clock_raise_locked(u64 now, u64 ms)
+{
+	if (now < ms)
+		atomic64_set(&flakeid_state.offset_ns,
+			     ms * NSEC_PER_MSEC - ktime_get_ns());
+}
+
+s64 flakeid_ahead_ms(void)
+{
+	s64 diff = flakeid_clock_ns() - ktime_get_real_ns();
+
+	return div_s64(diff, NSEC_PER_MSEC);
+}
+
+/* ---- the shared allocator ---- */
+
+/*
+ * Grant @pc up to @want sequence numbers.  Returns 0, -EAGAIN with
+ * *@retry_ms set to the ID-clock millisecond from which a new grant can
+ * succeed, or -EOVERFLOW when the timestamp field is used up.
+ */
+static int flakeid_refill(struct flakeid_pcpu *pc, u64 want, u64 *retry_ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+	const struct flakeid_layout *l;
+	u64 now, seqs, rel, n;
+	int ret = 0;
+
+	spin_lock(&st->lock);
+	l = &st->cfg.layout;
+	seqs = flakeid_seqs(l);
+	now = flakeid_clock_sync_locked();
+	if (st->cur_ms < now) {
+		st->cur_ms = now;
+		st->next_seq = 0;
+	} else if (st->next_seq >= seqs) {
+		/* This millisecond is used up: borrow the next, within limits. */
+		if (st->cur_ms + 1 > now + st->max_borrow_ms) {
+			*retry_ms = st->cur_ms + 1 - st->max_borrow_ms;
+			ret = -EAGAIN;
+			goto out_unlock;
+		}
+		st->cur_ms++;
+		st->next_seq = 0;
+		atomic64_inc(&st->counters[FLAKEID_CNT_BORROWED_MS]);
+	}
+
+	rel = st->cur_ms - st->cfg.epoch_ms;
+	if (rel > flakeid_ts_max(l)) {
+		ret = -EOVERFLOW;
+		goto out_unlock;
+	}
+
+	n = min(max_t(u64, want, st->block), seqs - st->next_seq);
+	pc->base = flakeid_compose(&st->cfg, rel, 0);
+	pc->ms = st->cur_ms;
+	pc->next = st->next_seq;
+	pc->end = st->next_seq + n;
+	pc->gen = st->gen;
+	st->next_seq += n;
+	atomic64_inc(&st->counters[FLAKEID_CNT_REFILLS]);
+
+out_unlock:
+	spin_unlock(&st->lock);
+	return ret;
+}
+
+/*
+ * Compose up to @n IDs into @buf from this CPU's block, all above @last.
+ * Runs with the per-CPU lock held: no sleeping, no faults.
+ */
+static int flakeid_fill(u64 *buf, u64 n, u64 want, u64 last, u64 *retry_ms)
+{
+	struct flakeid_pcpu *pc;
+	u64 now = flakeid_clock_ms();
+	u64 i, cnt;
+	int ret;
+
+	local_lock(&flakeid_pcpu.lock);
+	pc = this_cpu_ptr(&flakeid_pcpu);
+	if (pc->gen != READ_ONCE(flakeid_state.gen) || pc->next >= pc->end ||
+	    pc->ms < now || (pc->base | pc->next) <= last) {
+		ret = flakeid_refill(pc, want, retry_ms);
+		if (ret)
+			goto out_unlock;
+	}
+
+	cnt = min(n, pc->end - pc->next);
+	for (i = 0; i < cnt; i++)
+		buf[i] = pc->base | (pc->next + i);
+	pc->next += cnt;
+	WRITE_ONCE(pc->issued, pc->issued + cnt);
+	ret = cnt;
+
+out_unlock:
+	local_unlock(&flakeid_pcpu.lock);
+	return ret;
+}
+
+/* Record @id as the file's largest; IDs are compared unsigned. */
+static void flakeid_file_advance(struct flakeid_file *ff, u64 id)
+{
+	s64 old = atomic64_read(&ff->last);
+
+	while ((u64)old < id) {
+		if (atomic64_try_cmpxchg(&ff->last, &old, (s64)id))
+			break;
+	}
+}
+
+/* Sleep until the ID clock reaches @ms; false if a signal woke us. */
+static bool flakeid_wait(u64 ms)
+{
+	ktime_t deadline;
+
+	atomic64_inc(&flakeid_state.counters[FLAKEID_CNT_WAITS]);
+	deadline = ns_to_ktime(ms * NSEC_PER_MSEC -
+			       atomic64_read(&flakeid_state.offset_ns));
+	set_current_state(TASK_INTERRUPTIBLE);
+	schedule_hrtimeout_range(&deadline, 100 * NSEC_PER_USEC,
+				 HRTIMER_MODE_ABS);
+	return !signal_pending(current);
+}
+
+/*
+ * Hand out up to @count IDs through @to.  Returns how many were copied, or
+ * a negative errno when none were.  Having copied some, it returns rather
+ * than wait, fault or ignore a signal.
+ */
+ssize_t flakeid_issue(struct flakeid_file *ff, struct iov_iter *to,
+		      size_t count, bool nonblock)
+{
+	u64 buf[FLAKEID_CHUNK];
+	size_t done = 0, bytes, copied;
+	u64 retry_ms = 0;
+	int ret = 0;
+
+	while (done < count) {
+		ret = flakeid_fill(buf, min_t(u64, count - done, FLAKEID_CHUNK),
+				   count - done, atomic64_read(&ff->last),
+				   &retry_ms);
+		if (ret == -EAGAIN) {
+			if (done || nonblock)
+				break;
+			if (!flakeid_wait(retry_ms)) {
+				ret = -ERESTARTSYS;
+				break;
+			}
+			continue;
+		}
+		if (ret < 0)
+			break;
+
+		flakeid_file_advance(ff, buf[ret - 1]);
+		bytes = ret * sizeof(u64);
+		copied = copy_to_iter(buf, bytes, to);
+		done += copied / sizeof(u64);
+		if (copied != bytes) {
+			ret = -EFAULT;
+			break;
+		}
+		if (done < count) {
+			if (signal_pending(current)) {
+				ret = -ERESTARTSYS;
+				break;
+			}
+			cond_resched();
+		}
+	}
+	return done ? done : ret;
+}
+
+u64 flakeid_ids_issued(void)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(&flakeid_pcpu, cpu)->issued);
+	return sum;
+}
+
+u64 flakeid_counter(enum flakeid_counter c)
+{
+	return atomic64_read(&flakeid_state.counters[c]);
+}
+
+/* ---- configuration ---- */
+
+void flakeid_get_config(struct flakeid_cfg *cfg, u32 *max_borrow_ms,
+			u64 *generation)
+{
+	struct flakeid_state *st = &flakeid_state;
+
+	spin_lock(&st->lock);
+	*cfg = st->cfg;
+	if (max_borrow_ms)
+		*max_borrow_ms = st->max_borrow_ms;
+	if (generation)
+		*generation = st->generation;
+	spin_unlock(&st->lock);
+}
+
+static u32 flakeid_block_size(const struct flakeid_layout *l)
+{
+	/* A sixteenth of a millisecond's sequences keeps 4+ CPUs in one ms. */
+	return clamp_t(u64, flakeid_seqs(l) >> 4, 1, FLAKEID_BLOCK_MAX);
+}
+
+/*
+ * The first millisecond at which @new's IDs exceed every ID granted so far
+ * under the current configuration, or -ERANGE if the new layout cannot
+ * reach it.
+ */
+static int flakeid_first_ms_locked(const struct flakeid_cfg *new,
+				   u64 *first_ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+	const struct flakeid_cfg *old = &st->cfg;
+	u64 old_max, rel;
+	unsigned int shift = flakeid_ts_shift(&new->layout);
+
+	old_max = flakeid_compose(old, st->cur_ms - old->epoch_ms,
+				  flakeid_seqs(&old->layout) - 1);
+	rel = old_max >> shift;
+	if (flakeid_compose(new, rel, 0) <= old_max)
+		rel++;
+	if (rel > flakeid_ts_max(&new->layout))
+		return -ERANGE;
+	*first_ms = new->epoch_ms + rel;
+	return 0;
+}
+
+static bool flakeid_cfg_equal(const struct flakeid_cfg *a,
+			      const struct flakeid_cfg *b)
+{
+	const struct flakeid_layout *la = &a->layout, *lb = &b->layout;
+
+	return a->epoch_ms == b->epoch_ms && a->region_id == b->region_id &&
+	       a->app_id == b->app_id && a->machine_id == b->machine_id &&
+	       la->ts_bits == lb->ts_bits && la->region_bits == lb->region_bits &&
+	       la->app_bits == lb->app_bits &&
+	       la->machine_bits == lb->machine_bits &&
+	       la->seq_bits == lb->seq_bits;
+}
+
+/* Void every per-CPU block; the next request on each CPU takes a new one. */
+static void flakeid_invalidate_locked(void)
+{
+	WRITE_ONCE(flakeid_state.gen, flakeid_state.gen + 1);
+}
+
+/*
+ * Let @edit change a copy of the configuration, then check the result and
+ * install it, all under the lock, so concurrent stores neither mix nor get
+ * lost, and a refused one changes nothing.
+ */
+int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
+				      const void *arg), const void *arg)
+{
+	struct flakeid_state *st = &flakeid_state;
+	struct flakeid_cfg cfg;
+	u64 now, first_ms;
+	int ret;
+
+	spin_lock(&st->lock);
+	cfg = st->cfg;
+	ret = edit(&cfg, arg);
+	if (!ret)
+		ret = flakeid_config_check(&cfg);
+	if (ret || flakeid_cfg_equal(&cfg, &st->cfg))
+		goto out_unlock;
+	now = flakeid_clock_sync_locked();
+	/* The timestamp field must hold the present, and it may not be < 0. */
+	if (now < cfg.epoch_ms ||
+	    max(now, st->cur_ms) - cfg.epoch_ms > flakeid_ts_max(&cfg.layout)) {
+		ret = -ERANGE;
+		goto out_unlock;
+	}
+	ret = flakeid_first_ms_locked(&cfg, &first_ms);
+	if (ret)
+		goto out_unlock;
+	if (first_ms > now + FLAKEID_RECONFIG_MAX_JUMP_MS) {
+		ret = -ERANGE;
+		goto out_unlock;
+	}
+
+	st->cfg = cfg;
+	st->block = flakeid_block_size(&cfg.layout);
+	st->cur_ms = max(first_ms, now);
+	st->next_seq = 0;
+	st->generation++;
+	flakeid_invalidate_locked();
+
+out_unlock:
+	spin_unlock(&st->lock);
+	return ret;
+}
+
+int flakeid_set_max_borrow(u32 ms)
+{
+	if (ms > FLAKEID_MAX_BORROW_MS_MAX)
+		return -ERANGE;
+	spin_lock(&flakeid_state.lock);
+	flakeid_state.max_borrow_ms = ms;
+	spin_unlock(&flakeid_state.lock);
+	return 0;
+}
+
+/* Every ID issued after this returns carries a timestamp above @floor_ms. */
+int flakeid_raise_floor(u64 floor_ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+	u64 now;
+	int ret = 0;
+
+	spin_lock(&st->lock);
+	if (floor_ms >= st->cfg.epoch_ms &&
+	    floor_ms - st->cfg.epoch_ms >= flakeid_ts_max(&st->cfg.layout)) {
+		ret = -ERANGE;
+		goto out_unlock;
+	}
+	now = flakeid_clock_sync_locked();
+	if (now > floor_ms && st->cur_ms > floor_ms)
+		goto out_unlock;
+	flakeid_clock_raise_locked(now, floor_ms + 1);
+	if (st->cur_ms <= floor_ms) {
+		st->cur_ms = floor_ms + 1;
+		st->next_seq = 0;
+	}
+	/* Blocks of earlier milliseconds may still sit on some CPUs. */
+	flakeid_invalidate_locked();
+
+out_unlock:
+	spin_unlock(&st->lock);
+	return ret;
+}
+
+/* A millisecond at or after the timestamp of every ID issued so far. */
+u64 flakeid_floor_ms(void)
+{
+	struct flakeid_state *st = &flakeid_state;
+	u64 floor;
+
+	spin_lock(&st->lock);
+	floor = max(st->cur_ms, flakeid_clock_sync_locked());
+	spin_unlock(&st->lock);
+	return floor;
+}
+
+int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms,
+		     u64 floor_ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+	u64 now;
+	int ret;
+
+	ret = flakeid_config_check(cfg);
+	if (ret)
+		return ret;
+	if (max_borrow_ms > FLAKEID_MAX_BORROW_MS_MAX)
+		return -ERANGE;
+
+	spin_lock(&st->lock);
+	atomic64_set(&st->offset_ns, ktime_get_real_ns() - ktime_get_ns());
+	now = flakeid_clock_sync_locked();
+	if (now < cfg->epoch_ms ||
+	    now - cfg->epoch_ms > flakeid_ts_max(&cfg->layout)) {
+		ret = -ERANGE;
+		goto out_unlock;
+	}
+	st->cfg = *cfg;
+	st->block = flakeid_block_size(&cfg->layout);
+	st->max_borrow_ms = max_borrow_ms;
+	st->cur_ms = now;
+	st->next_seq = 0;
+	flakeid_invalidate_locked();
+out_unlock:
+	spin_unlock(&st->lock);
+	if (ret)
+		return ret;
+
+	return floor_ms ? flakeid_raise_floor(floor_ms) : 0;
+}
+
+/*
+ * Called once the device is gone.  A module loaded next starts from the
+ * wall clock, so give the wall clock a moment to pass what was issued.
+ */
+void flakeid_gen_exit(void)
+{
+	u64 floor = flakeid_floor_ms();
+	u64 real_ms = div_u64(ktime_get_real_ns(), NSEC_PER_MSEC);
+
+	if (floor >= real_ms && floor - real_ms < FLAKEID_EXIT_MAX_WAIT_MS) {
+		msleep(floor - real_ms + 1);
+		return;
+	}
+	if (floor >= real_ms)
+		pr_notice("ID clock is %llu ms ahead of the wall clock: load with floor_ms=%llu to keep IDs unique\n",
+			  floor - real_ms, floor);
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs under /sys/class/misc/flakeid/: the operator's configuration and
+ * the generator's counters.  Stores parse, then hand a whole new
+ * configuration to the generator, which accepts or refuses it atomically.
+ */
+
+#include <linux/capability.h>
+#include <linux/device.h>
+#include <linux/kernel.h>
+#include <linux/sysfs.h>
+
+#include "flakeid.h"
+
+enum flakeid_field {
+	FLAKEID_REGION,
+	FLAKEID_APP,
+	FLAKEID_MACHINE,
+	FLAKEID_EPOCH,
+};
+
+struct flakeid_edit {
+	enum flakeid_field field;
+	u64 value;
+};
+
+/* Runs under the generator's lock, on a copy of the current configuration. */
+static int flakeid_apply_edit(struct flakeid_cfg *cfg, const void *arg)
+{
+	const struct flakeid_edit *e = arg;
+
+	if (e->field != FLAKEID_EPOCH && e->value > U32_MAX)
+		return -ERANGE;
+	switch (e->field) {
+	case FLAKEID_REGION:
+		cfg->region_id = e->value;
+		break;
+	case FLAKEID_APP:
+		cfg->app_id = e->value;
+		break;
+	case FLAKEID_MACHINE:
+		cfg->machine_id = e->value;
+		break;
+	case FLAKEID_EPOCH:
+		cfg->epoch_ms = e->value;
+		break;
+	}
+	return 0;
+}
+
+static int flakeid_store_field(enum flakeid_field field, const char *buf)
+{
+	struct flakeid_edit e = { .field = field };
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtou64(buf, 10, &e.value);
+	if (ret)
+		return ret;
+	return flakeid_update_config(flakeid_apply_edit, &e);
+}
+
+#define FLAKEID_FIELD_ATTR(_name, _field, _member)			\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	struct flakeid_cfg cfg;					\
+									\
+	flakeid_get_config(&cfg, NULL, NULL);				\
+	return sysfs_emit(buf, "%llu\n", (u64)cfg._member);		\
+}									\
+static ssize_t _name##_store(struct device *dev,			\
+			     struct device_attribute *attr,		\
+			     const char *buf, size_t len)		\
+{									\
+	int ret = flakeid_store_field(_field, buf);			\
+									\
+	return ret ? ret : len;						\
+}									\
+static DEVICE_ATTR_RW(_name)
+
+FLAKEID_FIELD_ATTR(region_id, FLAKEID_REGION, region_id);
+FLAKEID_FIELD_ATTR(app_id, FLAKEID_APP, app_id);
+FLAKEID_FIELD_ATTR(machine_id, FLAKEID_MACHINE, machine_id);
+FLAKEID_FIELD_ATTR(epoch_ms, FLAKEID_EPOCH, epoch_ms);
+
+static ssize_t layout_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct flakeid_cfg cfg;
+	const struct flakeid_layout *l = &cfg.layout;
+
+	flakeid_get_config(&cfg, NULL, NULL);
+	return sysfs_emit(buf, "%u:%u:%u:%u:%u\n", l->ts_bits, l->region_bits,
+			  l->app_bits, l->machine_bits, l->seq_bits);
+}
+
+static int flakeid_apply_layout(struct flakeid_cfg *cfg, const void *arg)
+{
+	cfg->layout = *(const struct flakeid_layout *)arg;
+	return 0;
+}
+
+static ssize_t layout_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t len)
+{
+	struct flakeid_layout l;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = flakeid_layout_parse(buf, &l);
+	if (!ret)
+		ret = flakeid_update_config(flakeid_apply_layout, &l);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(layout);
+
+static ssize_t max_borrow_ms_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct flakeid_cfg cfg;
+	u32 borrow;
+
+	flakeid_get_config(&cfg, &borrow, NULL);
+	return sysfs_emit(buf, "%u\n", borrow);
+}
+
+static ssize_t max_borrow_ms_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t len)
+{
+	u32 val;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtou32(buf, 10, &val);
+	if (!ret)
+		ret = flakeid_set_max_borrow(val);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(max_borrow_ms);
+
+static ssize_t floor_ms_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", flakeid_floor_ms());
+}
+
+static ssize_t floor_ms_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t len)
+{
+	u64 val;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtou64(buf, 10, &val);
+	if (!ret)
+		ret = flakeid_raise_floor(val);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(floor_ms);
+
+#define FLAKEID_COUNTER_ATTR(_name, _expr)				\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%llu\n", (u64)(_expr));			\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+FLAKEID_COUNTER_ATTR(ids_issued, flakeid_ids_issued());
+FLAKEID_COUNTER_ATTR(clock_steps_back, flakeid_counter(FLAKEID_CNT_STEPS_BACK));
+FLAKEID_COUNTER_ATTR(borrowed_ms, flakeid_counter(FLAKEID_CNT_BORROWED_MS));
+FLAKEID_COUNTER_ATTR(waits, flakeid_counter(FLAKEID_CNT_WAITS));
+FLAKEID_COUNTER_ATTR(refills, flakeid_counter(FLAKEID_CNT_REFILLS));
+
+static ssize_t ahead_ms_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%lld\n", flakeid_ahead_ms());
+}
+static DEVICE_ATTR_RO(ahead_ms);
+
+static ssize_t generation_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct flakeid_cfg cfg;
+	u64 generation;
+
+	flakeid_get_config(&cfg, NULL, &generation);
+	return sysfs_emit(buf, "%llu\n", generation);
+}
+static DEVICE_ATTR_RO(generation);
+
+static struct attribute *flakeid_attrs[] = {
+	&dev_attr_region_id.attr,
+	&dev_attr_app_id.attr,
+	&dev_attr_machine_id.attr,
+	&dev_attr_epoch_ms.attr,
+	&dev_attr_layout.attr,
+	&dev_attr_max_borrow_ms.attr,
+	&dev_attr_floor_ms.attr,
+	&dev_attr_ids_issued.attr,
+	&dev_attr_clock_steps_back.attr,
+	&dev_attr_borrowed_ms.attr,
+	&dev_attr_waits.attr,
+	&dev_attr_refills.attr,
+	&dev_attr_ahead_ms.attr,
+	&dev_attr_generation.attr,
+	NULL,
+};
+
+static const struct attribute_group flakeid_group = {
+	.attrs = flakeid_attrs,
+};
+
+const struct attribute_group *flakeid_groups[] = {
+	&flakeid_group,
+	NULL,
+};

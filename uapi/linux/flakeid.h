@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * flakeid: unique, time-ordered 64-bit IDs from /dev/flakeid.
+ *
+ * This is the only header shared by the kernel module and userspace.
+ *
+ * ID layout, high bit to low:
+ *
+ *   timestamp | region_id | app_id | machine_id | sequence
+ *
+ * The timestamp counts milliseconds since the configured epoch (default
+ * FLAKEID_DEFAULT_EPOCH_MS, 2024-01-01T00:00:00Z).  Default widths are
+ * 41:4:3:5:10, 63 bits, so bit 63 stays clear.
+ *
+ * read(2) of 8*N bytes returns N native-endian __u64 IDs.  A length that is
+ * not a multiple of 8 but at least 8 is rounded down; 1..7 bytes is EINVAL.
+ *
+ * General ioctl format
+ * --------------------
+ * Every ioctl takes a pointer to a struct whose first member is a __u32
+ * @size, set by the caller to sizeof() the struct it was compiled with, and a
+ * __u32 @flags.  The kernel accepts a smaller @size down to the first
+ * published version of the struct (missing members read as zero) and a
+ * larger one as long as every byte it does not know is zero.  Members named
+ * reserved must be zero.  The ioctl number does not encode the size, so a
+ * struct can grow without a new command.
+ *
+ * Errors common to all commands:
+ *   ENOTTY  unknown command (including other drivers' magic numbers)
+ *   EFAULT  the struct or a buffer it points to is not accessible
+ *   EINVAL  @size below the first version, unknown @flags, non-zero reserved
+ *           members, or a member out of its documented range
+ *   E2BIG   @size larger than the kernel's struct and the extra bytes are not
+ *           all zero
+ *
+ * Structs use fixed-width types only, have no implicit padding, and carry
+ * user pointers in __aligned_u64, so 32-bit and 64-bit processes share them.
+ */
+#ifndef _UAPI_LINUX_FLAKEID_H
+#define _UAPI_LINUX_FLAKEID_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define FLAKEID_DEVICE_PATH		"/dev/flakeid"
+#define FLAKEID_SYSFS_DIR		"/sys/class/misc/flakeid"
+
+#define FLAKEID_DEFAULT_EPOCH_MS	1704067200000ULL
+#define FLAKEID_DEFAULT_TIMESTAMP_BITS	41
+#define FLAKEID_DEFAULT_REGION_BITS	4
+#define FLAKEID_DEFAULT_APP_BITS	3
+#define FLAKEID_DEFAULT_MACHINE_BITS	5
+#define FLAKEID_DEFAULT_SEQUENCE_BITS	10
+#define FLAKEID_DEFAULT_MAX_BORROW_MS	1000
+
+/* Layout limits: the widths sum to at most 64. */
+#define FLAKEID_TOTAL_BITS_MAX		64
+#define FLAKEID_TIMESTAMP_BITS_MIN	32
+#define FLAKEID_SEQUENCE_BITS_MIN	1
+#define FLAKEID_MAX_BORROW_MS_MAX	60000
+
+/* Most IDs one FLAKEID_IOC_BATCH call (or one read) can return. */
+#define FLAKEID_BATCH_MAX		1048576U	/* 2^20 */
+
+#define FLAKEID_IOC_TYPE		0xB8
+
+/*
+ * FLAKEID_IOC_BATCH - fetch up to @count IDs into the array at @ids.
+ * @size:     sizeof(struct flakeid_batch)
+ * @flags:    FLAKEID_BATCH_NONBLOCK, or 0
+ * @count:    in: IDs wanted, 0..FLAKEID_BATCH_MAX; out: IDs written
+ * @ids:      user pointer to room for @count __u64
+ * @reserved: must be zero
+ *
+ * Returns 0 with @count set to the number of IDs written, which is less than
+ * asked when a signal arrives or the sequence space is exhausted after some
+ * IDs were written.  With nothing written: EAGAIN (non-blocking and the
+ * borrow limit reached), EINTR/restart (signal), EFAULT (bad @ids).
+ * @count above FLAKEID_BATCH_MAX is EINVAL.  IDs written to the caller's
+ * array are strictly increasing and greater than every ID the same open file
+ * returned before.
+ */
+#define FLAKEID_BATCH_NONBLOCK		0x1U
+
+struct flakeid_batch {
+	__u32 size;
+	__u32 flags;
+	__u64 count;
+	__aligned_u64 ids;
+	__u64 reserved;
+};
+
+#define FLAKEID_BATCH_SIZE_VER0		32
+
+/*
+ * FLAKEID_IOC_DECODE - split @id into its fields under the current layout.
+ * @id:         in: the ID
+ * @unix_ms:    out: @timestamp + epoch, milliseconds since 1970-01-01 UTC
+ * @timestamp:  out: milliseconds since the configured epoch
+ * @region_id, @app_id, @machine_id, @sequence: out: the fields
+ * @reserved:   must be zero
+ *
+ * EINVAL when @id has bits set above the configured layout (bit 63 with the
+ * default 63-bit layout).  Output members are written whatever their input.
+ */
+struct flakeid_decode {
+	__u32 size;
+	__u32 flags;
+	__u64 id;
+	__u64 unix_ms;
+	__u64 timestamp;
+	__u32 region_id;
+	__u32 app_id;
+	__u32 machine_id;
+	__u32 sequence;
+	__u64 reserved;
+};
+
+#define FLAKEID_DECODE_SIZE_VER0	56
+
+/*
+ * FLAKEID_IOC_CONFIG - read the current configuration.
+ * Every member after @flags is output; @reserved must be zero on input.
+ * @generation increases by one on every accepted configuration change, so
+ * a caller that caches the layout can tell when to read it again.
+ * @floor_ms is a millisecond at or after the timestamp of every ID issued
+ * so far (the value to save for /sys/class/misc/flakeid/floor_ms).
+ */
+struct flakeid_config {
+	__u32 size;
+	__u32 flags;
+	__u64 epoch_ms;
+	__u32 timestamp_bits;
+	__u32 region_bits;
+	__u32 app_bits;
+	__u32 machine_bits;
+	__u32 sequence_bits;
+	__u32 region_id;
+	__u32 app_id;
+	__u32 machine_id;
+	__u32 max_borrow_ms;
+	__u32 reserved0;
+	__u64 floor_ms;
+	__u64 generation;
+	__u64 reserved[2];
+};
+
+#define FLAKEID_CONFIG_SIZE_VER0	88
+
+#define FLAKEID_IOC_BATCH	_IO(FLAKEID_IOC_TYPE, 0x01)
+#define FLAKEID_IOC_DECODE	_IO(FLAKEID_IOC_TYPE, 0x02)
+#define FLAKEID_IOC_CONFIG	_IO(FLAKEID_IOC_TYPE, 0x03)
+
+#endif /* _UAPI_LINUX_FLAKEID_H */
