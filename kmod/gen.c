@@ -54,7 +54,7 @@ struct flakeid_state {
 	u32 block;			/* default block size for this layout */
 	u64 cur_ms;			/* Unix ms of the newest grant */
 	u64 next_seq;			/* first sequence not granted in cur_ms */
-	u64 last_real_ms;		/* wall clock at the last look */
+	s64 last_real_off;		/* wall minus monotonic at the last look */
 	u64 generation;			/* configuration changes, for userspace */
 	unsigned long gen;		/* blocks granted under older gens are void */
 	atomic64_t offset_ns;		/* ID clock = CLOCK_MONOTONIC + offset */
@@ -207,24 +207,31 @@ static u64 flakeid_clock_ms(void)
 	return div_u64(flakeid_clock_ns(), NSEC_PER_MSEC);
 }
 
+/* The wall clock's offset from CLOCK_MONOTONIC, read without jitter. */
+static s64 flakeid_real_offset_ns(void)
+{
+	return ktime_to_ns(ktime_mono_to_real(0));
+}
+
 /*
  * Read the ID clock and let it follow the wall clock forward.  A wall clock
  * behind the ID clock leaves the offset alone: the ID clock never goes back.
+ * NTP slewing moves CLOCK_REALTIME and CLOCK_MONOTONIC together, so any drop
+ * of their difference is a step back (settimeofday, ADJ_SETOFFSET, leap).
  */
 static u64 flakeid_clock_sync_locked(void)
 {
 	struct flakeid_state *st = &flakeid_state;
 	u64 mono = ktime_get_ns();
-	u64 real = ktime_get_real_ns();
+	s64 real_off = flakeid_real_offset_ns();
 	s64 off = atomic64_read(&st->offset_ns);
-	u64 real_ms = div_u64(real, NSEC_PER_MSEC);
 
 	lockdep_assert_held(&st->lock);
-	if (real_ms < st->last_real_ms)
+	if (real_off < st->last_real_off)
 		atomic64_inc(&st->counters[FLAKEID_CNT_STEPS_BACK]);
-	st->last_real_ms = real_ms;
-	if ((s64)(real - (mono + off)) > 0) {
-		off = real - mono;
+	st->last_real_off = real_off;
+	if (real_off > off) {
+		off = real_off;
 		atomic64_set(&st->offset_ns, off);
 	}
 	return div_u64(mono + off, NSEC_PER_MSEC);
@@ -240,7 +247,8 @@ static void flakeid_clock_raise_locked(u64 now, u64 ms)
 
 s64 flakeid_ahead_ms(void)
 {
-	s64 diff = flakeid_clock_ns() - ktime_get_real_ns();
+	s64 diff = atomic64_read(&flakeid_state.offset_ns) -
+		   flakeid_real_offset_ns();
 
 	return div_s64(diff, NSEC_PER_MSEC);
 }
@@ -595,7 +603,8 @@ int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms,
 		return -ERANGE;
 
 	spin_lock(&st->lock);
-	atomic64_set(&st->offset_ns, ktime_get_real_ns() - ktime_get_ns());
+	st->last_real_off = flakeid_real_offset_ns();
+	atomic64_set(&st->offset_ns, st->last_real_off);
 	now = flakeid_clock_sync_locked();
 	if (now < cfg->epoch_ms ||
 	    now - cfg->epoch_ms > flakeid_ts_max(&cfg->layout)) {
