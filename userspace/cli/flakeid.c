@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+/*
+ * flakeid(1): print IDs, decode them, show and set the configuration, show
+ * the counters.  Every failure is one line on stderr and an exit code that
+ * says which kind of failure it was (see usage() and flakeid(1)).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "flakeid.h"
+#include "parse.h"
+
+#ifndef FLAKEID_VERSION
+#define FLAKEID_VERSION "unknown"
+#endif
+
+enum {
+	EXIT_OK = 0,
+	EXIT_FAIL = 1,		/* anything not listed below */
+	EXIT_USAGE = 2,		/* bad option, argument or ID */
+	EXIT_NODEV = 3,		/* no device: module not loaded */
+	EXIT_PERM = 4,		/* permission denied */
+	EXIT_REFUSED = 5,	/* a configuration value was refused */
+	EXIT_NOTFLAKEID = 6,	/* the path is not a flakeid device */
+};
+
+static const char *prog = "flakeid";
+static const char *device_path;
+static const char *sysfs_dir;
+static const char *open_hint = "";	/* appended to "module not loaded" */
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"Usage: flakeid [OPTIONS] [-n N]                print N IDs (default 1), one a line\n"
+"       flakeid [OPTIONS] decode [--json] [--layout T:R:A:M:S] [--epoch MS] ID...\n"
+"       flakeid [OPTIONS] config [--json] [KEY=VALUE...]\n"
+"       flakeid [OPTIONS] stats [--json]\n"
+"\n"
+"Options:\n"
+"  -n, --count N      how many IDs to print\n"
+"  -d, --device PATH  the device (default " FLAKEID_DEVICE_PATH ")\n"
+"      --sysfs DIR    configuration and counter files (default\n"
+"                     " FLAKEID_SYSFS_DIR ")\n"
+"  -h, --help         this help\n"
+"  -V, --version      the version\n"
+"\n"
+"decode prints: ID TIME region= app= machine= sequence= timestamp=\n"
+"  (TIME in ISO 8601 UTC); --json prints one JSON object a line.  With\n"
+"  --layout or --epoch it decodes without the device.\n"
+"config KEYs (root): region, app, machine, epoch (Unix ms), layout\n"
+"  (T:R:A:M:S), max_borrow (ms), floor (Unix ms).\n"
+"\n"
+"Exit codes: 0 ok, 1 other failure, 2 usage, 3 device missing (module not\n"
+"loaded), 4 permission denied, 5 value refused, 6 not a flakeid device.\n");
+}
+
+/* getopt's own messages are off: this names the option in one line. */
+static const char *bad_option(char **argv)
+{
+	return optind > 0 ? argv[optind - 1] : "?";
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, ": see `flakeid --help`\n");
+	return EXIT_USAGE;
+}
+
+/* Why opening the device failed, and what to do about it. */
+static int open_error(const char *path, int err)
+{
+	const char *dir = sysfs_dir ? sysfs_dir : FLAKEID_SYSFS_DIR;
+	struct stat st;
+
+	switch (-err) {
+	case ENOENT:
+	case ENODEV:
+	case ENXIO:
+		if (!device_path && stat(dir, &st) == 0) {
+			fprintf(stderr,
+				"%s: %s: device node missing but the module is loaded: check udev, or mknod it from %s/dev\n",
+				prog, path, dir);
+			return EXIT_NODEV;
+		}
+		fprintf(stderr,
+			"%s: %s: device missing: module not loaded: run `modprobe flakeid`%s%s\n",
+			prog, path, device_path ? " (or check --device)" : "",
+			open_hint);
+		return EXIT_NODEV;
+	case EACCES:
+	case EPERM:
+		fprintf(stderr,
+			"%s: %s: permission denied: ask root to let you read it (mode 0444 by default, see the udev rule)\n",
+			prog, path);
+		return EXIT_PERM;
+	case ENOTTY:
+	case EINVAL:
+	case EPROTO:
+		fprintf(stderr,
+			"%s: %s: not a flakeid device: check --device\n",
+			prog, path);
+		return EXIT_NOTFLAKEID;
+	}
+	fprintf(stderr, "%s: %s: %s\n", prog, path, flakeid_strerror(err));
+	return EXIT_FAIL;
+}
+
+static int open_device(struct flakeid **h)
+{
+	const char *path = device_path ? device_path : FLAKEID_DEVICE_PATH;
+	int ret = flakeid_open(h, path, 0);
+
+	if (ret)
+		return open_error(path, ret);
+	if (sysfs_dir && (ret = flakeid_set_sysfs_dir(*h, sysfs_dir))) {
+		fprintf(stderr, "%s: %s\n", prog, flakeid_strerror(ret));
+		flakeid_close(*h);
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "%s: %s: %s\n", prog, what, flakeid_strerror(err));
+	return EXIT_FAIL;
+}
+
+static int finish_output(void)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		fprintf(stderr, "%s: writing output: %s\n", prog,
+			strerror(errno));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+static int cmd_generate(uint64_t count)
+{
+	enum { CHUNK = 4096 };
+	static uint64_t ids[CHUNK];
+	struct flakeid *h;
+	size_t i, n;
+	int ret;
+
+	ret = open_device(&h);
+	if (ret)
+		return ret;
+	while (count) {
+		n = count < CHUNK ? (size_t)count : CHUNK;
+		ret = flakeid_batch(h, ids, n);
+		if (ret) {
+			flakeid_close(h);
+			return fail("fetching IDs", ret);
+		}
+		for (i = 0; i < n; i++)
+			printf("%" PRIu64 "\n", ids[i]);
+		count -= n;
+	}
+	flakeid_close(h);
+	return finish_output();
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "layout", required_argument, NULL, 'l' },
+		{ "epoch", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct flakeid_config cfg;
+	struct flakeid_parts p;
+	struct flakeid *h = NULL;
+	int json = 0, offline = 0, status = EXIT_OK, c, i, ret;
+	char line[512];
+	uint64_t id, epoch;
+
+	flakeid_default_config(&cfg);
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'l':
+			if (parse_layout(optarg, &cfg))
+				return usage_error("decode: bad --layout '%s' (want T:R:A:M:S, see flakeid(4))",
+						   optarg);
+			offline = 1;
+			break;
+		case 'e':
+			if (parse_u64(optarg, &epoch))
+				return usage_error("decode: bad --epoch '%s' (want Unix milliseconds)",
+						   optarg);
+			cfg.epoch_ms = epoch;
+			offline = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("decode: bad option or missing value near '%s'",
+					   bad_option(argv));
+		}
+	}
+	if (optind >= argc)
+		return usage_error("decode: %s", "no ID given");
+
+	if (!offline) {
+		open_hint = " (or decode offline with --layout and --epoch)";
+		ret = open_device(&h);
+		if (ret)
+			return ret;
+	}
+	for (i = optind; i < argc; i++) {
+		if (parse_u64(argv[i], &id)) {
+			fprintf(stderr,
+				"%s: decode: '%s' is not an ID (want a decimal or 0x-hex 64-bit number)\n",
+				prog, argv[i]);
+			status = EXIT_USAGE;
+			continue;
+		}
+		ret = h ? flakeid_decode(h, id, &p)
+			: flakeid_decode_with(&cfg, id, &p);
+		if (ret == -EINVAL) {
+			fprintf(stderr,
+				"%s: decode: %s has bits above the layout: not an ID of this configuration\n",
+				prog, argv[i]);
+			status = EXIT_USAGE;
+			continue;
+		}
+		/* -ERANGE/-EOVERFLOW still leave fields worth printing. */
+		if (format_parts(&p, json, line, sizeof(line)) < 0) {
+			status = fail("decode", -ENOSPC);
+			continue;
+		}
+		puts(line);
+	}
+	flakeid_close(h);
+	ret = finish_output();
+	return status ? status : ret;
+}
+
+static void print_config(const struct flakeid_config *cfg, int json)
+{
+	char layout[64], epoch[64], floor[64];
+
+	format_layout(cfg, layout, sizeof(layout));
+	if (format_time(cfg->epoch_ms, epoch, sizeof(epoch)))
+		strcpy(epoch, "?");
+	if (format_time(cfg->floor_ms, floor, sizeof(floor)))
+		strcpy(floor, "?");
+	if (json) {
+		printf("{\"region_id\":%u,\"app_id\":%u,\"machine_id\":%u,"
+		       "\"layout\":\"%s\",\"timestamp_bits\":%u,"
+		       "\"region_bits\":%u,\"app_bits\":%u,"
+		       "\"machine_bits\":%u,\"sequence_bits\":%u,"
+		       "\"epoch_ms\":%" PRIu64 ",\"epoch\":\"%s\","
+		       "\"max_borrow_ms\":%u,\"floor_ms\":%" PRIu64 ","
+		       "\"floor\":\"%s\",\"generation\":%" PRIu64 "}\n",
+		       cfg->region_id, cfg->app_id, cfg->machine_id, layout,
+		       cfg->timestamp_bits, cfg->region_bits, cfg->app_bits,
+		       cfg->machine_bits, cfg->sequence_bits,
+		       (uint64_t)cfg->epoch_ms,
+		       epoch, cfg->max_borrow_ms, (uint64_t)cfg->floor_ms, floor,
+		       (uint64_t)cfg->generation);
+		return;
+	}
+	printf("region_id %u\n", cfg->region_id);
+	printf("app_id %u\n", cfg->app_id);
+	printf("machine_id %u\n", cfg->machine_id);
+	printf("layout %s\n", layout);
+	printf("epoch_ms %" PRIu64 " %s\n", (uint64_t)cfg->epoch_ms, epoch);
+	printf("max_borrow_ms %u\n", cfg->max_borrow_ms);
+	printf("floor_ms %" PRIu64 " %s\n", (uint64_t)cfg->floor_ms, floor);
+	printf("generation %" PRIu64 "\n", (uint64_t)cfg->generation);
+}
+
+static int config_error(int err)
+{
+	switch (-err) {
+	case EACCES:
+	case EPERM:
+		fprintf(stderr,
+			"%s: config: permission denied: setting the configuration needs root (CAP_SYS_ADMIN): run it with sudo\n",
+			prog);
+		return EXIT_PERM;
+	case ERANGE:
+		fprintf(stderr,
+			"%s: config: refused by the device as out of range (an id too wide for its field, or a change that would move the ID clock more than 1000 ms): see flakeid(4) and `flakeid config`\n",
+			prog);
+		return EXIT_REFUSED;
+	case EINVAL:
+		fprintf(stderr,
+			"%s: config: refused by the device as invalid: see flakeid(4) and `flakeid config`\n",
+			prog);
+		return EXIT_REFUSED;
+	case ENOENT:
+		fprintf(stderr,
+			"%s: config: configuration files missing: module not loaded (run `modprobe flakeid`) or wrong --sysfs\n",
+			prog);
+		return EXIT_NODEV;
+	}
+	return fail("config", err);
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct flakeid_config want, cur;
+	struct flakeid *h;
+	unsigned int what = 0;
+	int json = 0, c, i, ret;
+	char why[256];
+
+	memset(&want, 0, sizeof(want));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("config: bad option or missing value near '%s'",
+					   bad_option(argv));
+		}
+	}
+	for (i = optind; i < argc; i++) {
+		ret = parse_setting(argv[i], &want, &what);
+		if (ret == -ENOENT)
+			return usage_error("config: unknown setting '%s' (keys: region app machine epoch layout max_borrow floor)",
+					   argv[i]);
+		if (ret == -EEXIST)
+			return usage_error("config: '%s' given twice", argv[i]);
+		if (ret == -ERANGE && !strncmp(argv[i], "layout=", 7))
+			return usage_error("config: '%s' breaks the layout rules (sum <= 64, timestamp >= 32, sequence 1..32)",
+					   argv[i]);
+		if (ret == -ERANGE)
+			return usage_error("config: value too large in '%s'",
+					   argv[i]);
+		if (ret)
+			return usage_error("config: bad value in '%s' (want KEY=NUMBER, layout=T:R:A:M:S)",
+					   argv[i]);
+	}
+
+	ret = open_device(&h);
+	if (ret)
+		return ret;
+	ret = flakeid_get_config(h, &cur);
+	if (ret) {
+		flakeid_close(h);
+		return fail("reading the configuration", ret);
+	}
+	if (!what) {
+		flakeid_close(h);
+		print_config(&cur, json);
+		return finish_output();
+	}
+	if (check_settings(&want, what, &cur, why, sizeof(why))) {
+		flakeid_close(h);
+		fprintf(stderr, "%s: config: %s\n", prog, why);
+		return EXIT_REFUSED;
+	}
+	ret = flakeid_set_config(h, &want, what);
+	flakeid_close(h);
+	return ret ? config_error(ret) : EXIT_OK;
+}
+
+static int cmd_stats(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct flakeid_stats st;
+	struct flakeid *h;
+	int json = 0, c, ret;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("stats: bad option or missing value near '%s'",
+					   bad_option(argv));
+		}
+	}
+	if (optind < argc)
+		return usage_error("stats: unexpected argument '%s'",
+				   argv[optind]);
+	ret = open_device(&h);
+	if (ret)
+		return ret;
+	ret = flakeid_get_stats(h, &st);
+	flakeid_close(h);
+	if (ret == -ENOENT)
+		return config_error(ret);
+	if (ret)
+		return fail("reading the counters", ret);
+	if (json)
+		printf("{\"ids_issued\":%" PRIu64 ",\"clock_steps_back\":%"
+		       PRIu64 ",\"borrowed_ms\":%" PRIu64 ",\"waits\":%" PRIu64
+		       ",\"refills\":%" PRIu64 ",\"ahead_ms\":%" PRId64
+		       ",\"generation\":%" PRIu64 "}\n",
+		       st.ids_issued, st.clock_steps_back, st.borrowed_ms,
+		       st.waits, st.refills, st.ahead_ms, st.generation);
+	else
+		printf("ids_issued %" PRIu64 "\nclock_steps_back %" PRIu64
+		       "\nborrowed_ms %" PRIu64 "\nwaits %" PRIu64
+		       "\nrefills %" PRIu64 "\nahead_ms %" PRId64
+		       "\ngeneration %" PRIu64 "\n",
+		       st.ids_issued, st.clock_steps_back, st.borrowed_ms,
+		       st.waits, st.refills, st.ahead_ms, st.generation);
+	return finish_output();
+}
+
+int main(int argc, char **argv)
+{
+	enum { OPT_SYSFS = 256 };
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "device", required_argument, NULL, 'd' },
+		{ "sysfs", required_argument, NULL, OPT_SYSFS },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t count = 1;
+	int have_count = 0, c;
+	const char *cmd;
+
+	opterr = 0;
+	/* "+": options after the command belong to the command. */
+	while ((c = getopt_long(argc, argv, "+n:d:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_u64(optarg, &count))
+				return usage_error("bad count '%s' (want a number)",
+						   optarg);
+			have_count = 1;
+			break;
+		case 'd':
+			device_path = optarg;
+			break;
+		case OPT_SYSFS:
+			sysfs_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		case 'V':
+			printf("flakeid %s (libflakeid %d.%d)\n", FLAKEID_VERSION,
+			       FLAKEID_VERSION_MAJOR, FLAKEID_VERSION_MINOR);
+			return EXIT_OK;
+		default:
+			return usage_error("bad option or missing value near '%s'",
+					   bad_option(argv));
+		}
+	}
+	if (optind == argc)
+		return cmd_generate(count);
+
+	cmd = argv[optind];
+	if (have_count)
+		return usage_error("-n prints IDs and takes no command ('%s')",
+				   cmd);
+	argc -= optind;
+	argv += optind;
+	if (!strcmp(cmd, "decode"))
+		return cmd_decode(argc, argv);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc, argv);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc, argv);
+	if (!strcmp(cmd, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}

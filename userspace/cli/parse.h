@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Argument parsing and output formatting for the flakeid command. */
+#ifndef FLAKEID_CLI_PARSE_H
+#define FLAKEID_CLI_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flakeid.h"
+
+int parse_u64(const char *s, uint64_t *v);
+int parse_u32(const char *s, uint32_t *v);
+int parse_layout(const char *s, struct flakeid_config *cfg);
+int parse_setting(const char *arg, struct flakeid_config *cfg,
+		  unsigned int *what);
+int check_settings(const struct flakeid_config *want, unsigned int what,
+		   const struct flakeid_config *cur, char *why, size_t size);
+
+int format_time(uint64_t unix_ms, char *buf, size_t size);
+void format_layout(const struct flakeid_config *cfg, char *buf, size_t size);
+int format_parts(const struct flakeid_parts *p, int json, char *buf,
+		 size_t size);
+
+#endif /* FLAKEID_CLI_PARSE_H */

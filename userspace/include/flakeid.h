@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libflakeid: unique, time-ordered 64-bit IDs from /dev/flakeid.
+ *
+ * Every function that can fail returns 0 or a negative errno value;
+ * flakeid_strerror() turns one into a message.  The structures the kernel
+ * defines (struct flakeid_config) come from <linux/flakeid.h>, installed
+ * beside this header.
+ */
+#ifndef FLAKEID_H
+#define FLAKEID_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <linux/flakeid.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define FLAKEID_VERSION_MAJOR	1
+#define FLAKEID_VERSION_MINOR	0
+
+/* An open /dev/flakeid.  One handle may be shared by any number of threads. */
+struct flakeid;
+
+/* flakeid_open() flags */
+#define FLAKEID_OPEN_NONBLOCK	(1U << 0)	/* -EAGAIN instead of waiting */
+
+int flakeid_open(struct flakeid **hp, const char *path, unsigned int flags);
+void flakeid_close(struct flakeid *h);
+
+/* Where the configuration and counter files live (tests, chroots). */
+int flakeid_set_sysfs_dir(struct flakeid *h, const char *dir);
+
+int flakeid_next(struct flakeid *h, uint64_t *id);
+int flakeid_batch(struct flakeid *h, uint64_t *ids, size_t n);
+
+/*
+ * Per-thread cache: each thread takes @block IDs at a time and hands them
+ * out for at most @max_age_ms after fetching them.  @block 0 turns it off.
+ */
+#define FLAKEID_CACHE_BLOCK_DEFAULT	256
+#define FLAKEID_CACHE_BLOCK_MAX		65536
+#define FLAKEID_CACHE_MAX_AGE_DEFAULT	20
+#define FLAKEID_CACHE_MAX_AGE_MAX	60000
+
+int flakeid_set_cache(struct flakeid *h, unsigned int block,
+		      unsigned int max_age_ms);
+
+/* The parts of an ID. */
+struct flakeid_parts {
+	uint64_t id;
+	uint64_t unix_ms;	/* timestamp + epoch, ms since 1970-01-01 UTC */
+	uint64_t timestamp;	/* ms since the configured epoch */
+	struct timespec time;	/* unix_ms as a timespec */
+	uint32_t region_id;
+	uint32_t app_id;
+	uint32_t machine_id;
+	uint32_t sequence;
+};
+
+int flakeid_decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts);
+
+/* The same arithmetic without a device, under any valid configuration. */
+void flakeid_default_config(struct flakeid_config *cfg);
+int flakeid_decode_with(const struct flakeid_config *cfg, uint64_t id,
+			struct flakeid_parts *parts);
+int flakeid_compose(const struct flakeid_config *cfg,
+		    const struct flakeid_parts *parts, uint64_t *id);
+
+int flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg);
+int flakeid_refresh_config(struct flakeid *h);
+
+/* flakeid_set_config() @what: the members of @cfg to apply */
+#define FLAKEID_SET_REGION	(1U << 0)	/* region_id */
+#define FLAKEID_SET_APP		(1U << 1)	/* app_id */
+#define FLAKEID_SET_MACHINE	(1U << 2)	/* machine_id */
+#define FLAKEID_SET_EPOCH	(1U << 3)	/* epoch_ms */
+#define FLAKEID_SET_LAYOUT	(1U << 4)	/* the five *_bits */
+#define FLAKEID_SET_MAX_BORROW	(1U << 5)	/* max_borrow_ms */
+#define FLAKEID_SET_FLOOR	(1U << 6)	/* floor_ms */
+#define FLAKEID_SET_IDS		(FLAKEID_SET_REGION | FLAKEID_SET_APP | \
+				 FLAKEID_SET_MACHINE)
+
+int flakeid_set_config(struct flakeid *h, const struct flakeid_config *cfg,
+		       unsigned int what);
+
+/* The device's counters (sysfs). */
+struct flakeid_stats {
+	uint64_t ids_issued;
+	uint64_t clock_steps_back;
+	uint64_t borrowed_ms;
+	uint64_t waits;
+	uint64_t refills;
+	int64_t ahead_ms;	/* ID clock minus wall clock */
+	uint64_t generation;
+};
+
+int flakeid_get_stats(struct flakeid *h, struct flakeid_stats *st);
+
+const char *flakeid_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FLAKEID_H */

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The opt-in per-thread cache: each thread fetches a block of IDs with one
+ * batch ioctl and hands them out itself, for at most max_age after the
+ * fetch.  No lock is shared between threads; the device keeps IDs unique
+ * across threads and the order of one thread's fetches keeps them
+ * increasing within the thread.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+/* Handles a thread keeps cached IDs for at once; beyond that the least
+ * recently used entry is dropped, which is always safe: the next fetch
+ * returns larger IDs. */
+#define TCACHE_ENTRIES	4
+
+struct tcache {
+	struct tcache *next;
+	uint64_t cache_id;	/* the struct flakeid setting it belongs to */
+	uint64_t fill_ns;	/* CLOCK_MONOTONIC before the fetch */
+	uint64_t max_age_ns;
+	uint64_t coarse_ok;	/* CLOCK_MONOTONIC_COARSE up to which the
+				 * block is surely fresh; 0: never */
+	size_t pos, n, cap;
+	uint64_t *ids;
+};
+
+/* initial-exec: a plain %fs access on the hot path, no __tls_get_addr. */
+static __thread struct tcache *tls_head
+	__attribute__((tls_model("initial-exec")));
+
+static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
+static pthread_key_t exit_key;
+static int setup_err;
+static uint64_t coarse_lag_ns;	/* 0: no usable coarse clock */
+static _Atomic uint64_t next_cache_id = 1;
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static void free_thread_entries(void)
+{
+	struct tcache *c = tls_head, *next;
+
+	tls_head = NULL;
+	for (; c; c = next) {
+		next = c->next;
+		free(c->ids);
+		free(c);
+	}
+}
+
+static void thread_exit(void *unused)
+{
+	(void)unused;
+	free_thread_entries();
+}
+
+/*
+ * The child of fork() holds a copy of the forking thread's cache: IDs the
+ * parent may hand out too.  Forget them; the entries are kept for reuse.
+ * Other threads do not exist in the child and their caches are unreachable.
+ */
+static void forget_in_child(void)
+{
+	struct tcache *c;
+
+	for (c = tls_head; c; c = c->next) {
+		c->cache_id = 0;
+		c->pos = c->n = 0;
+	}
+}
+
+/*
+ * CLOCK_MONOTONIC costs a system call where the clocksource has no vDSO
+ * support (QEMU without KVM, some hypervisors); CLOCK_MONOTONIC_COARSE is
+ * always a memory read, but lags real time by up to a tick.  Allowing two
+ * ticks of lag, a block whose coarse age is below max_age minus that is
+ * surely fresh; only near the end of its life does the age need the
+ * precise clock.
+ */
+static void setup_clock(void)
+{
+	struct timespec res;
+
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 &&
+	    res.tv_sec == 0 && res.tv_nsec > 0)
+		coarse_lag_ns = 2 * (uint64_t)res.tv_nsec;
+}
+
+static void setup(void)
+{
+	setup_clock();
+	setup_err = pthread_key_create(&exit_key, thread_exit);
+	if (setup_err)
+		return;
+	setup_err = pthread_atfork(NULL, NULL, forget_in_child);
+}
+
+int flakeid_set_cache(struct flakeid *h, unsigned int block,
+		      unsigned int max_age_ms)
+{
+	uint64_t id;
+
+	if (!h || block > FLAKEID_CACHE_BLOCK_MAX)
+		return -EINVAL;
+	if (!block) {
+		atomic_store_explicit(&h->cache_id, 0, memory_order_release);
+		return 0;
+	}
+	if (!max_age_ms || max_age_ms > FLAKEID_CACHE_MAX_AGE_MAX)
+		return -EINVAL;
+	pthread_once(&setup_once, setup);
+	if (setup_err)
+		return -setup_err;
+
+	atomic_store_explicit(&h->cache_block, block, memory_order_relaxed);
+	atomic_store_explicit(&h->cache_max_age_ns,
+			      (uint64_t)max_age_ms * 1000000u,
+			      memory_order_relaxed);
+	/* A new id: every thread's entry for the old setting goes stale. */
+	id = atomic_fetch_add_explicit(&next_cache_id, 1, memory_order_relaxed);
+	atomic_store_explicit(&h->cache_id, id, memory_order_release);
+	return 0;
+}
+
+/* The calling thread's entry for @cid, moved to the front; or NULL. */
+static struct tcache *find_entry(uint64_t cid)
+{
+	struct tcache *c, **pp;
+
+	for (pp = &tls_head; (c = *pp); pp = &c->next) {
+		if (c->cache_id != cid)
+			continue;
+		*pp = c->next;
+		c->next = tls_head;
+		tls_head = c;
+		return c;
+	}
+	return NULL;
+}
+
+static struct tcache *new_entry(void)
+{
+	struct tcache *c, **pp;
+	unsigned int count = 0;
+
+	/* Reuse the least recently used entry once the thread has enough. */
+	for (pp = &tls_head; *pp && count < TCACHE_ENTRIES - 1; count++)
+		pp = &(*pp)->next;
+	if (*pp && count == TCACHE_ENTRIES - 1) {
+		c = *pp;
+		*pp = c->next;
+	} else {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return NULL;
+		if (!tls_head)
+			pthread_setspecific(exit_key, (void *)1);
+	}
+	c->cache_id = 0;
+	c->pos = c->n = 0;
+	c->next = tls_head;
+	tls_head = c;
+	return c;
+}
+
+static int fresh(const struct tcache *c)
+{
+	if (c->pos >= c->n)
+		return 0;
+	if (c->coarse_ok && clock_ns(CLOCK_MONOTONIC_COARSE) <= c->coarse_ok)
+		return 1;
+	return now_ns() - c->fill_ns < c->max_age_ns;
+}
+
+static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
+{
+	struct tcache *c = find_entry(cid);
+	size_t block, got = 0;
+	uint64_t t0, coarse;
+	int ret;
+
+	if (c && fresh(c)) {
+		*id = c->ids[c->pos++];
+		return 0;
+	}
+	if (!c) {
+		c = new_entry();
+		if (!c)
+			return -ENOMEM;
+	}
+	c->pos = c->n = 0;
+	block = atomic_load_explicit(&h->cache_block, memory_order_relaxed);
+	if (c->cap < block) {
+		uint64_t *ids = realloc(c->ids, block * sizeof(*ids));
+
+		if (!ids)
+			return -ENOMEM;
+		c->ids = ids;
+		c->cap = block;
+	}
+	/* Taken before the fetch: no ID in the block was issued earlier. */
+	coarse = coarse_lag_ns ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
+	t0 = now_ns();
+	ret = flakeid__fetch(h, c->ids, block, &got);
+	if (ret)
+		return ret;
+	c->cache_id = cid;
+	c->fill_ns = t0;
+	c->max_age_ns = atomic_load_explicit(&h->cache_max_age_ns,
+					     memory_order_relaxed);
+	c->coarse_ok = coarse && c->max_age_ns > coarse_lag_ns ?
+		coarse + c->max_age_ns - coarse_lag_ns : 0;
+	c->n = got;
+	c->pos = 1;
+	*id = c->ids[0];
+	return 0;
+}
+
+int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id)
+{
+	struct tcache *c = tls_head;
+
+	if (__builtin_expect(c && c->cache_id == cid && fresh(c), 1)) {
+		*id = c->ids[c->pos++];
+		return 0;
+	}
+	return refill_next(h, cid, id);
+}
+
+size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n)
+{
+	uint64_t cid = atomic_load_explicit(&h->cache_id, memory_order_acquire);
+	struct tcache *c;
+	size_t k;
+
+	if (!cid || !n)
+		return 0;
+	c = find_entry(cid);
+	if (!c || !fresh(c))
+		return 0;
+	k = c->n - c->pos;
+	if (k > n)
+		k = n;
+	memcpy(ids, c->ids + c->pos, k * sizeof(*ids));
+	c->pos += k;
+	return k;
+}

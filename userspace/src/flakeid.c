@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The handle: opening the device, fetching IDs through read(2) and the batch
+ * ioctl, and decoding against the configuration read from the device.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int flakeid__read_config(int fd, struct flakeid_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->size = sizeof(*cfg);
+	if (ioctl(fd, FLAKEID_IOC_CONFIG, cfg) < 0)
+		return -errno;
+	/* Anything else would make every decode fail or lie. */
+	if (flakeid__layout_check(cfg))
+		return -EPROTO;
+	return 0;
+}
+
+int flakeid_open(struct flakeid **hp, const char *path, unsigned int flags)
+{
+	struct flakeid *h;
+	int oflags = O_RDONLY | O_CLOEXEC;
+	int ret;
+
+	if (!hp)
+		return -EINVAL;
+	*hp = NULL;
+	if (flags & ~FLAKEID_OPEN_NONBLOCK)
+		return -EINVAL;
+	if (flags & FLAKEID_OPEN_NONBLOCK)
+		oflags |= O_NONBLOCK;
+
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->flags = flags;
+	h->fd = open(path ? path : FLAKEID_DEVICE_PATH, oflags);
+	if (h->fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	/* Also proves the file is a flakeid device: others answer ENOTTY. */
+	ret = flakeid__read_config(h->fd, &h->cfg);
+	if (ret)
+		goto err_close;
+	ret = -pthread_rwlock_init(&h->cfg_lock, NULL);
+	if (ret)
+		goto err_close;
+	*hp = h;
+	return 0;
+
+err_close:
+	close(h->fd);
+err_free:
+	free(h);
+	return ret;
+}
+
+void flakeid_close(struct flakeid *h)
+{
+	if (!h)
+		return;
+	/*
+	 * Threads' cache entries for this handle are tagged with a cache_id
+	 * that is never handed out again; they are reused or freed by their
+	 * own threads, so nothing here touches them.
+	 */
+	pthread_rwlock_destroy(&h->cfg_lock);
+	close(h->fd);
+	free(h->sysfs_dir);
+	free(h);
+}
+
+static int read_one(struct flakeid *h, uint64_t *id)
+{
+	ssize_t n = read(h->fd, id, sizeof(*id));
+
+	if (n == (ssize_t)sizeof(*id))
+		return 0;
+	return n < 0 ? -errno : -EIO;
+}
+
+int flakeid_next(struct flakeid *h, uint64_t *id)
+{
+	uint64_t cid;
+
+	if (!h || !id)
+		return -EINVAL;
+	cid = atomic_load_explicit(&h->cache_id, memory_order_acquire);
+	if (cid)
+		return flakeid__cache_next(h, cid, id);
+	return read_one(h, id);
+}
+
+int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got)
+{
+	struct flakeid_batch b = {
+		.size = sizeof(b),
+		.count = n < FLAKEID_BATCH_MAX ? n : FLAKEID_BATCH_MAX,
+		.ids = (uintptr_t)ids,
+	};
+
+	if (h->flags & FLAKEID_OPEN_NONBLOCK)
+		b.flags |= FLAKEID_BATCH_NONBLOCK;
+	if (ioctl(h->fd, FLAKEID_IOC_BATCH, &b) < 0)
+		return -errno;
+	/* The kernel returns an error rather than zero IDs; be safe anyway. */
+	if (b.count == 0 || b.count > n)
+		return b.count ? -EIO : -EAGAIN;
+	*got = (size_t)b.count;
+	return 0;
+}
+
+int flakeid_batch(struct flakeid *h, uint64_t *ids, size_t n)
+{
+	size_t done, got = 0;
+	int ret;
+
+	if (!h || (!ids && n))
+		return -EINVAL;
+	/*
+	 * Cached IDs first: they are smaller than anything the device hands
+	 * out now, so taking them first keeps this thread's IDs increasing.
+	 */
+	done = flakeid__cache_take(h, ids, n);
+	while (done < n) {
+		ret = flakeid__fetch(h, ids + done, n - done, &got);
+		if (ret)
+			return ret;
+		done += got;
+	}
+	return 0;
+}
+
+int flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg)
+{
+	struct flakeid_config c;
+	int ret;
+
+	if (!h)
+		return -EINVAL;
+	ret = flakeid__read_config(h->fd, &c);
+	if (ret)
+		return ret;
+	pthread_rwlock_wrlock(&h->cfg_lock);
+	h->cfg = c;
+	pthread_rwlock_unlock(&h->cfg_lock);
+	if (cfg)
+		*cfg = c;
+	return 0;
+}
+
+int flakeid_refresh_config(struct flakeid *h)
+{
+	return flakeid_get_config(h, NULL);
+}
+
+int flakeid_decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
+{
+	struct flakeid_config c;
+
+	if (!h || !parts)
+		return -EINVAL;
+	pthread_rwlock_rdlock(&h->cfg_lock);
+	c = h->cfg;
+	pthread_rwlock_unlock(&h->cfg_lock);
+	return flakeid_decode_with(&c, id, parts);
+}

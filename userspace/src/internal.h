@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal to libflakeid: not installed, none of it exported. */
+#ifndef FLAKEID_INTERNAL_H
+#define FLAKEID_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "flakeid.h"
+
+struct flakeid {
+	int fd;
+	unsigned int flags;
+	/*
+	 * Names this handle's current cache setting; 0 when the cache is off.
+	 * Taken from a process-wide counter that never repeats, so a thread's
+	 * cache entry can only ever match the handle and setting it was
+	 * filled for, even after the handle is closed and its memory reused.
+	 */
+	_Atomic uint64_t cache_id;
+	_Atomic unsigned int cache_block;
+	_Atomic uint64_t cache_max_age_ns;
+	/* The configuration decode uses; written only by a refresh. */
+	pthread_rwlock_t cfg_lock;
+	struct flakeid_config cfg;
+	char *sysfs_dir;
+};
+
+int flakeid__layout_check(const struct flakeid_config *cfg);
+unsigned int flakeid__layout_total(const struct flakeid_config *cfg);
+int flakeid__fits(uint64_t value, unsigned int bits);
+
+int flakeid__read_config(int fd, struct flakeid_config *cfg);
+
+int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id);
+size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n);
+int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got);
+
+#endif /* FLAKEID_INTERNAL_H */

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+/* Messages for the negative errno values the library returns. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+
+#include "flakeid.h"
+
+static const struct {
+	int err;
+	const char *msg;
+} messages[] = {
+	{ ENOENT, "no such file: is the flakeid module loaded?" },
+	{ ENODEV, "no such device: is the flakeid module loaded?" },
+	{ ENXIO, "no such device: is the flakeid module loaded?" },
+	{ ENOTTY, "not a flakeid device" },
+	{ EACCES, "permission denied" },
+	{ EPERM, "operation not permitted: configuring needs CAP_SYS_ADMIN" },
+	{ EAGAIN, "no ID available without waiting (borrow limit reached)" },
+	{ EINTR, "interrupted by a signal" },
+	{ EINVAL, "invalid argument" },
+	{ ERANGE, "value out of range for the configuration" },
+	{ EOVERFLOW, "time does not fit in time_t" },
+	{ EPROTO, "unexpected answer from the device" },
+	{ E2BIG, "the kernel does not know this structure version" },
+	{ ENOMEM, "out of memory" },
+};
+
+const char *flakeid_strerror(int err)
+{
+	static __thread char buf[64];
+	size_t i;
+
+	if (err < 0)
+		err = -err;
+	if (err == 0)
+		return "success";
+	for (i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
+		if (messages[i].err == err)
+			return messages[i].msg;
+	return strerror_r(err, buf, sizeof(buf));
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Operator side: configuration stores and counters under
+ * /sys/class/misc/flakeid/.  Nothing here is on an ID path.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *sysfs_dir(const struct flakeid *h)
+{
+	return h->sysfs_dir ? h->sysfs_dir : FLAKEID_SYSFS_DIR;
+}
+
+int flakeid_set_sysfs_dir(struct flakeid *h, const char *dir)
+{
+	char *copy = NULL;
+
+	if (!h)
+		return -EINVAL;
+	if (dir) {
+		copy = strdup(dir);
+		if (!copy)
+			return -ENOMEM;
+	}
+	free(h->sysfs_dir);
+	h->sysfs_dir = copy;
+	return 0;
+}
+
+static int attr_path(const struct flakeid *h, const char *name, char *buf,
+		     size_t size)
+{
+	int n = snprintf(buf, size, "%s/%s", sysfs_dir(h), name);
+
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static int write_attr(const struct flakeid *h, const char *name,
+		      const char *value)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, ret;
+
+	ret = attr_path(h, name, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* A sysfs store takes the whole value in one write, or refuses it. */
+	n = write(fd, value, len);
+	ret = n < 0 ? -errno : (size_t)n == len ? 0 : -EIO;
+	close(fd);
+	return ret;
+}
+
+static int write_u64(const struct flakeid *h, const char *name, uint64_t v)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", v);
+	return write_attr(h, name, buf);
+}
+
+static int read_attr(const struct flakeid *h, const char *name, char *buf,
+		     size_t size)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+	int fd, ret;
+
+	ret = attr_path(h, name, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	ret = n < 0 ? -errno : 0;
+	close(fd);
+	if (ret)
+		return ret;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Counters are one decimal number and a newline. */
+static int read_num(const struct flakeid *h, const char *name, int is_signed,
+		    uint64_t *out)
+{
+	char buf[64], *end;
+	int ret;
+
+	ret = read_attr(h, name, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (!(buf[0] >= '0' && buf[0] <= '9') && !(is_signed && buf[0] == '-'))
+		return -EPROTO;
+	errno = 0;
+	if (is_signed)
+		*out = (uint64_t)strtoll(buf, &end, 10);
+	else
+		*out = strtoull(buf, &end, 10);
+	if (errno || (*end && *end != '\n'))
+		return -EPROTO;
+	return 0;
+}
+
+int flakeid_get_stats(struct flakeid *h, struct flakeid_stats *st)
+{
+	struct flakeid_stats s;
+	uint64_t ahead;
+	int ret;
+
+	if (!h || !st)
+		return -EINVAL;
+	memset(&s, 0, sizeof(s));
+	if ((ret = read_num(h, "ids_issued", 0, &s.ids_issued)) ||
+	    (ret = read_num(h, "clock_steps_back", 0, &s.clock_steps_back)) ||
+	    (ret = read_num(h, "borrowed_ms", 0, &s.borrowed_ms)) ||
+	    (ret = read_num(h, "waits", 0, &s.waits)) ||
+	    (ret = read_num(h, "refills", 0, &s.refills)) ||
+	    (ret = read_num(h, "ahead_ms", 1, &ahead)) ||
+	    (ret = read_num(h, "generation", 0, &s.generation)))
+		return ret;
+	s.ahead_ms = (int64_t)ahead;
+	*st = s;
+	return 0;
+}
+
+/*
+ * Each sysfs store is checked against the configuration in force at that
+ * moment, so the order of the stores matters.  An id that fits the old
+ * layout goes before the layout change (it may have to shrink to let the
+ * new layout in); one that only fits the new layout goes after it.
+ */
+struct id_field {
+	unsigned int flag;
+	const char *name;
+	uint32_t value;
+	unsigned int old_bits;
+};
+
+static int store_ids(const struct flakeid *h, const struct id_field *f,
+		     unsigned int what, int before_layout)
+{
+	int i, ret;
+
+	for (i = 0; i < 3; i++) {
+		if (!(what & f[i].flag))
+			continue;
+		if (flakeid__fits(f[i].value, f[i].old_bits) != before_layout)
+			continue;
+		ret = write_u64(h, f[i].name, f[i].value);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int store_layout(const struct flakeid *h,
+			const struct flakeid_config *cfg)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "%u:%u:%u:%u:%u\n", cfg->timestamp_bits,
+		 cfg->region_bits, cfg->app_bits, cfg->machine_bits,
+		 cfg->sequence_bits);
+	return write_attr(h, "layout", buf);
+}
+
+int flakeid_set_config(struct flakeid *h, const struct flakeid_config *cfg,
+		       unsigned int what)
+{
+	const unsigned int all = FLAKEID_SET_IDS | FLAKEID_SET_EPOCH |
+		FLAKEID_SET_LAYOUT | FLAKEID_SET_MAX_BORROW | FLAKEID_SET_FLOOR;
+	struct flakeid_config cur;
+	int epoch_first, ret;
+
+	if (!h || !cfg || (what & ~all))
+		return -EINVAL;
+	if ((what & FLAKEID_SET_LAYOUT) && flakeid__layout_check(cfg))
+		return -EINVAL;
+	ret = flakeid__read_config(h->fd, &cur);
+	if (ret)
+		return ret;
+
+	const struct id_field ids[3] = {
+		{ FLAKEID_SET_REGION, "region_id", cfg->region_id,
+		  cur.region_bits },
+		{ FLAKEID_SET_APP, "app_id", cfg->app_id, cur.app_bits },
+		{ FLAKEID_SET_MACHINE, "machine_id", cfg->machine_id,
+		  cur.machine_bits },
+	};
+
+	/* A wider timestamp field may be what lets an older epoch fit. */
+	epoch_first = !(what & FLAKEID_SET_LAYOUT) ||
+		      cfg->timestamp_bits <= cur.timestamp_bits;
+
+	ret = store_ids(h, ids, what, 1);
+	if (!ret && (what & FLAKEID_SET_EPOCH) && epoch_first)
+		ret = write_u64(h, "epoch_ms", cfg->epoch_ms);
+	if (!ret && (what & FLAKEID_SET_LAYOUT))
+		ret = store_layout(h, cfg);
+	if (!ret && (what & FLAKEID_SET_EPOCH) && !epoch_first)
+		ret = write_u64(h, "epoch_ms", cfg->epoch_ms);
+	if (!ret)
+		ret = store_ids(h, ids, what, 0);
+	if (!ret && (what & FLAKEID_SET_MAX_BORROW))
+		ret = write_u64(h, "max_borrow_ms", cfg->max_borrow_ms);
+	if (!ret && (what & FLAKEID_SET_FLOOR))
+		ret = write_u64(h, "floor_ms", cfg->floor_ms);
+
+	/* Whatever was stored, decode must follow it. */
+	flakeid_refresh_config(h);
+	return ret;
+}

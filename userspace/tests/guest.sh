@@ -1,0 +1,154 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# libflakeid and flakeid(1) against the real device, in the guest, as root,
+# after the module is loaded.  Prints TAP lines ("ok N - ...", "not ok N -
+# ...") and a plan; exits non-zero when anything failed.  Configuration
+# changes are undone before it exits.
+#
+#   guest.sh [DIR]     DIR holds the static binaries (default: this script's)
+
+dir=${1:-$(cd "$(dirname "$0")" && pwd)}
+cli=$dir/flakeid
+lib=$dir/flakeid-guest-test
+hello=$dir/hello
+tmp=${TMPDIR:-/tmp}/flakeid-guest.$$
+mkdir -p "$tmp" || exit 1
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+fails=0
+
+# tap STATUS NAME: STATUS 0 passes
+tap() {
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		fails=$((fails + 1))
+	fi
+}
+
+# expect RC NEEDLE NAME -- CMD...: exit code RC and stderr holding NEEDLE on
+# one line
+expect() {
+	want=$1 needle=$2 name=$3
+	shift 4
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	lines=$(wc -l <"$tmp/err")
+	if [ "$rc" -eq "$want" ] && [ "$lines" -eq 1 ] &&
+	   grep -qF -- "$needle" "$tmp/err"; then
+		tap 0 "$name"
+	else
+		tap 1 "$name (exit $rc, want $want: $(cat "$tmp/err"))"
+	fi
+}
+
+# --- the library (C): renumbered into this script's TAP stream
+"$lib" >"$tmp/lib" 2>&1
+rc=$?
+while IFS= read -r line; do
+	case $line in
+	"ok "*) tap 0 "lib: ${line#* - }" ;;
+	"not ok "*) tap 1 "lib: ${line#* - }" ;;
+	1..*) ;;
+	*) echo "$line" ;;
+	esac
+done <"$tmp/lib"
+[ "$rc" -eq 0 ] || [ "$fails" -gt 0 ] || tap 1 "lib: flakeid-guest-test exited $rc"
+
+# --- the command
+id=$("$cli")
+rc=$?
+case $id in
+''|*[!0-9]*) tap 1 "cli: flakeid prints one ID (exit $rc: '$id')" ;;
+*) tap "$rc" "cli: flakeid prints one ID ($id)" ;;
+esac
+
+"$cli" -n 10000 >"$tmp/ids"
+rc=$?
+"$lib" check-ids 10000 <"$tmp/ids"
+tap $((rc + $?)) "cli: flakeid -n 10000 prints 10000 increasing IDs, one a line"
+distinct=$(sort -u "$tmp/ids" | wc -l)
+[ "$distinct" -eq 10000 ]
+tap $? "cli: flakeid -n 10000 | sort -u | wc -l is 10000"
+
+"$cli" config >"$tmp/config"
+tap $? "cli: flakeid config"
+grep -Eq '^layout [0-9]+:[0-9]+:[0-9]+:[0-9]+:[0-9]+$' "$tmp/config" &&
+	grep -Eq '^epoch_ms [0-9]+ [0-9-]+T[0-9:.]+Z$' "$tmp/config"
+tap $? "cli: config shows the layout and the epoch"
+region=$(sed -n 's/^region_id //p' "$tmp/config")
+app=$(sed -n 's/^app_id //p' "$tmp/config")
+machine=$(sed -n 's/^machine_id //p' "$tmp/config")
+
+out=$("$cli" decode "$id")
+tap $? "cli: flakeid decode $id"
+echo "$out" | grep -Eq "^$id [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z region=$region app=$app machine=$machine sequence=[0-9]+ timestamp=[0-9]+\$"
+tap $? "cli: decode prints the ISO 8601 time and this configuration's ids ($out)"
+out=$("$cli" decode --json "$id")
+echo "$out" | grep -q "^{\"id\":\"$id\",\"time\":\"[0-9T:.Z-]*\",\"unix_ms\":[0-9]*,\"timestamp\":[0-9]*,\"region_id\":$region,\"app_id\":$app,\"machine_id\":$machine,\"sequence\":[0-9]*}\$"
+tap $? "cli: decode --json ($out)"
+"$cli" config --json | grep -q '^{"region_id":[0-9]*,.*"generation":[0-9]*}$'
+tap $? "cli: config --json"
+"$cli" stats >"$tmp/stats"
+rc=$?
+for k in ids_issued clock_steps_back borrowed_ms waits refills ahead_ms generation; do
+	grep -Eq "^$k -?[0-9]+\$" "$tmp/stats" || rc=1
+done
+tap $rc "cli: stats shows every counter"
+"$cli" stats --json | grep -q '^{"ids_issued":[0-9]*,.*"ahead_ms":-\{0,1\}[0-9]*,"generation":[0-9]*}$'
+tap $? "cli: stats --json"
+
+# Setting as root, and back: flip the machine id's low bit, which fits any
+# layout with a machine field.
+layout=$(sed -n 's/^layout //p' "$tmp/config")
+mbits=$(echo "$layout" | cut -d: -f4)
+if [ "${mbits:-0}" -ge 1 ]; then
+	m2=$((machine ^ 1))
+	"$cli" config "machine=$m2" "region=$region" &&
+		"$cli" config | grep -q "^machine_id $m2\$" &&
+		id2=$("$cli") &&
+		"$cli" decode "$id2" | grep -q " region=$region app=$app machine=$m2 "
+	tap $? "cli: config machine=$m2 region=$region (root), new IDs carry them"
+	"$cli" config "machine=$machine"
+	tap $? "cli: config machine=$machine restores it"
+else
+	tap 0 "cli: config machine= # SKIP layout $layout has no machine field"
+fi
+expect 5 "does not fit" "cli: config region=4096 exits 5 (does not fit)" -- \
+	"$cli" config region=4096
+expect 2 "colour" "cli: config colour=1 exits 2" -- "$cli" config colour=1
+expect 4 "needs root" "cli: config as uid 65534 exits 4" -- \
+	"$lib" asuser 65534 "$cli" config region=0
+out=$("$lib" asuser 65534 "$cli" -n 3)
+[ $? -eq 0 ] && [ "$(echo "$out" | wc -l)" -eq 3 ]
+tap $? "cli: uid 65534 can take IDs"
+"$lib" asuser 65534 "$cli" stats >/dev/null
+tap $? "cli: uid 65534 can read the counters"
+
+expect 3 "module not loaded: run \`modprobe flakeid\`" \
+	"cli: a missing device exits 3 naming modprobe" -- \
+	"$cli" --device /nonexistent/flakeid
+expect 6 "not a flakeid device" "cli: /dev/null exits 6" -- \
+	"$cli" --device /dev/null
+expect 3 "configuration files missing" "cli: stats with a bad --sysfs exits 3" -- \
+	"$cli" --sysfs /nonexistent stats
+expect 2 "bits above the layout" "cli: decode of 2^64-1 exits 2" -- \
+	"$cli" decode 18446744073709551615
+expect 2 "bad option" "cli: a bad option exits 2" -- "$cli" --frobnicate
+
+# --- the example, built with pkg-config against a staged install
+if [ -x "$hello" ]; then
+	"$hello" >"$tmp/hello" 2>&1
+	rc=$?
+	grep -q '^machine ' "$tmp/hello" || rc=1
+	tap $rc "examples/hello (static, pkg-config --static) runs"
+else
+	tap 1 "examples/hello is installed in $dir"
+fi
+
+echo "1..$n"
+echo "# userspace: $((n - fails)) passed, $fails failed"
+[ "$fails" -eq 0 ]

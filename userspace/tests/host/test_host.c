@@ -1,0 +1,529 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Host tests, no device: the ID arithmetic (src/layout.c), the command's
+ * parsing and formatting (cli/parse.c), and the command's behaviour where
+ * it needs no device.  Built with ASan and UBSan; prints TAP.
+ *
+ *   test-host PATH-TO-FLAKEID-BINARY
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "flakeid.h"
+#include "parse.h"
+
+static int tests, failed;
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tests++;
+	if (!cond)
+		failed++;
+	printf("%sok %d - ", cond ? "" : "not ", tests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
+static struct flakeid_config layout(unsigned int t, unsigned int r,
+				    unsigned int a, unsigned int m,
+				    unsigned int s)
+{
+	struct flakeid_config c;
+
+	flakeid_default_config(&c);
+	c.timestamp_bits = t;
+	c.region_bits = r;
+	c.app_bits = a;
+	c.machine_bits = m;
+	c.sequence_bits = s;
+	return c;
+}
+
+/* A second, bit-at-a-time decoder to check the shifting one against. */
+static void ref_decode(const struct flakeid_config *c, uint64_t id,
+		       uint64_t out[5])
+{
+	const unsigned int w[5] = { c->sequence_bits, c->machine_bits,
+				    c->app_bits, c->region_bits,
+				    c->timestamp_bits };
+	unsigned int bit = 0, f, i;
+
+	for (f = 0; f < 5; f++) {
+		out[f] = 0;
+		for (i = 0; i < w[f]; i++, bit++)
+			if ((id >> bit) & 1)
+				out[f] |= UINT64_C(1) << i;
+	}
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static uint64_t rnd(void)
+{
+	/* xorshift64*: reproducible, no libc state */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 0x2545f4914f6cdd1du;
+}
+
+static void test_arithmetic(void)
+{
+	struct flakeid_config c, d;
+	struct flakeid_parts p, q;
+	uint64_t id, ref[5];
+	int i, bad, ret;
+
+	flakeid_default_config(&d);
+	ok(d.size == sizeof(d) && d.epoch_ms == 1704067200000ULL &&
+	   d.timestamp_bits == 41 && d.region_bits == 4 && d.app_bits == 3 &&
+	   d.machine_bits == 5 && d.sequence_bits == 10 &&
+	   d.max_borrow_ms == 1000 && d.region_id == 0,
+	   "default config is 41:4:3:5:10, epoch 2024-01-01");
+
+	/* The Go library's test: region 5, app 3, machine 10. */
+	memset(&p, 0, sizeof(p));
+	p.unix_ms = 1735689600123ULL;	/* 2025-01-01T00:00:00.123Z */
+	p.region_id = 5;
+	p.app_id = 3;
+	p.machine_id = 10;
+	p.sequence = 42;
+	ret = flakeid_compose(&d, &p, &id);
+	ok(ret == 0, "compose region 5 app 3 machine 10");
+	ok(id == (((1735689600123ULL - 1704067200000ULL) << 22) | (5 << 18) |
+		  (3 << 15) | (10 << 10) | 42),
+	   "composed ID has the fields where the layout puts them");
+	ret = flakeid_decode_with(&d, id, &q);
+	ok(ret == 0 && q.id == id && q.region_id == 5 && q.app_id == 3 &&
+	   q.machine_id == 10 && q.sequence == 42 &&
+	   q.unix_ms == 1735689600123ULL &&
+	   q.timestamp == 1735689600123ULL - 1704067200000ULL,
+	   "decode gives back region 5 app 3 machine 10 and the time");
+	ok(q.time.tv_sec == 1735689600 && q.time.tv_nsec == 123000000,
+	   "decode fills the timespec");
+
+	ret = flakeid_decode_with(&d, 0, &q);
+	ok(ret == 0 && q.timestamp == 0 && q.unix_ms == d.epoch_ms &&
+	   q.region_id == 0 && q.sequence == 0, "decode of 0 is the epoch");
+	ret = flakeid_decode_with(&d, INT64_MAX, &q);
+	ok(ret == 0 && q.timestamp == (UINT64_C(1) << 41) - 1 &&
+	   q.region_id == 15 && q.app_id == 7 && q.machine_id == 31 &&
+	   q.sequence == 1023, "decode of 2^63-1 has every field at its max");
+	ret = flakeid_decode_with(&d, UINT64_C(1) << 63, &q);
+	ok(ret == -EINVAL && q.id == UINT64_C(1) << 63,
+	   "bit 63 in a 63-bit layout is EINVAL, like the kernel");
+	ok(flakeid_decode_with(&d, UINT64_MAX, &q) == -EINVAL,
+	   "decode of ~0 in a 63-bit layout is EINVAL");
+
+	c = layout(42, 4, 3, 5, 10);
+	ret = flakeid_decode_with(&c, UINT64_MAX, &q);
+	ok(ret == 0 && q.timestamp == (UINT64_C(1) << 42) - 1 &&
+	   q.sequence == 1023, "a 64-bit layout decodes bit 63");
+
+	c = layout(41, 0, 0, 0, 22);
+	memset(&p, 0, sizeof(p));
+	p.unix_ms = c.epoch_ms + 77;
+	p.sequence = (1 << 22) - 1;
+	ret = flakeid_compose(&c, &p, &id);
+	ok(ret == 0 && id == ((UINT64_C(77) << 22) | ((1 << 22) - 1)),
+	   "zero-width region/app/machine compose");
+	p.machine_id = 1;
+	ok(flakeid_compose(&c, &p, &id) == -ERANGE,
+	   "a non-zero id in a zero-width field is ERANGE");
+
+	memset(&p, 0, sizeof(p));
+	p.unix_ms = d.epoch_ms - 1;
+	ok(flakeid_compose(&d, &p, &id) == -ERANGE,
+	   "compose before the epoch is ERANGE");
+	p.unix_ms = d.epoch_ms + (UINT64_C(1) << 41);
+	ok(flakeid_compose(&d, &p, &id) == -ERANGE,
+	   "compose past the timestamp field is ERANGE");
+	p.unix_ms = d.epoch_ms;
+	p.region_id = 16;
+	ok(flakeid_compose(&d, &p, &id) == -ERANGE,
+	   "region 16 in a 4-bit field is ERANGE");
+	p.region_id = 0;
+	p.sequence = 1024;
+	ok(flakeid_compose(&d, &p, &id) == -ERANGE,
+	   "sequence 1024 in a 10-bit field is ERANGE");
+
+	c = layout(31, 4, 3, 5, 10);
+	ok(flakeid_decode_with(&c, 1, &q) == -EINVAL,
+	   "a 31-bit timestamp is EINVAL");
+	c = layout(41, 4, 3, 5, 0);
+	ok(flakeid_decode_with(&c, 1, &q) == -EINVAL,
+	   "a 0-bit sequence is EINVAL");
+	c = layout(32, 0, 0, 0, 33);
+	ok(flakeid_decode_with(&c, 1, &q) == -EINVAL,
+	   "a 33-bit sequence is EINVAL");
+	c = layout(43, 4, 3, 5, 10);
+	ok(flakeid_decode_with(&c, 1, &q) == -EINVAL,
+	   "a 65-bit layout is EINVAL");
+	c = layout(41, UINT32_MAX, 3, 5, 10);
+	ok(flakeid_decode_with(&c, 1, &q) == -EINVAL,
+	   "widths that overflow 32 bits when summed are EINVAL");
+	ok(flakeid_decode_with(NULL, 1, &q) == -EINVAL &&
+	   flakeid_decode_with(&d, 1, NULL) == -EINVAL &&
+	   flakeid_compose(&d, NULL, &id) == -EINVAL &&
+	   flakeid_compose(&d, &p, NULL) == -EINVAL,
+	   "NULL arguments are EINVAL");
+
+	/* Random layouts, random IDs: against the reference decoder, and
+	 * compose(decode(id)) == id. */
+	bad = 0;
+	for (i = 0; i < 200000; i++) {
+		unsigned int s = 1 + rnd() % 32, t = 32 + rnd() % (64 - 32 - s + 1);
+		unsigned int left = 64 - t - s, r, a, m;
+
+		r = left ? rnd() % (left + 1) : 0;
+		left -= r;
+		a = left ? rnd() % (left + 1) : 0;
+		left -= a;
+		m = left ? rnd() % (left + 1) : 0;
+		c = layout(t, r, a, m, s);
+		c.epoch_ms = rnd() % (UINT64_C(1) << 42);
+		id = rnd();
+		if (t + r + a + m + s < 64 && (rnd() & 1))
+			id &= (UINT64_C(1) << (t + r + a + m + s)) - 1;
+		ret = flakeid_decode_with(&c, id, &q);
+		if (t + r + a + m + s < 64 && (id >> (t + r + a + m + s))) {
+			bad += ret != -EINVAL;
+			continue;
+		}
+		ref_decode(&c, id, ref);
+		bad += ret != 0 || q.sequence != ref[0] ||
+		       q.machine_id != ref[1] || q.app_id != ref[2] ||
+		       q.region_id != ref[3] || q.timestamp != ref[4] ||
+		       q.unix_ms != ref[4] + c.epoch_ms;
+		ret = flakeid_compose(&c, &q, &id);
+		bad += ret != 0 || id != q.id;
+	}
+	ok(bad == 0, "200000 random layouts and IDs match a bit-by-bit decoder and round-trip (%d bad)",
+	   bad);
+}
+
+static void test_parse(void)
+{
+	struct flakeid_config c, cur;
+	unsigned int what;
+	uint64_t v;
+	uint32_t v32;
+	char why[256];
+	int ret;
+
+	ok(parse_u64("0", &v) == 0 && v == 0, "parse 0");
+	ok(parse_u64("18446744073709551615", &v) == 0 && v == UINT64_MAX,
+	   "parse 2^64-1");
+	ok(parse_u64("18446744073709551616", &v) == -ERANGE,
+	   "parse 2^64 is ERANGE");
+	ok(parse_u64("0xffffffffffffffff", &v) == 0 && v == UINT64_MAX,
+	   "parse hex 2^64-1");
+	ok(parse_u64("0x10000000000000000", &v) == -ERANGE,
+	   "parse hex 2^64 is ERANGE");
+	ok(parse_u64("010", &v) == 0 && v == 10, "leading zero is decimal");
+	ok(parse_u64("", &v) == -EINVAL && parse_u64("0x", &v) == -EINVAL &&
+	   parse_u64("-1", &v) == -EINVAL && parse_u64("+5", &v) == -EINVAL &&
+	   parse_u64(" 5", &v) == -EINVAL && parse_u64("5 ", &v) == -EINVAL &&
+	   parse_u64("1e3", &v) == -EINVAL && parse_u64("0x1g", &v) == -EINVAL &&
+	   parse_u64(NULL, &v) == -EINVAL,
+	   "parse rejects empty, signs, spaces, 1e3, bad hex, NULL");
+	ok(parse_u32("4294967295", &v32) == 0 && v32 == UINT32_MAX &&
+	   parse_u32("4294967296", &v32) == -ERANGE, "parse_u32 limits");
+
+	c = layout(0, 0, 0, 0, 0);
+	ok(parse_layout("41:4:3:5:10", &c) == 0 && c.timestamp_bits == 41 &&
+	   c.region_bits == 4 && c.app_bits == 3 && c.machine_bits == 5 &&
+	   c.sequence_bits == 10, "parse layout 41:4:3:5:10");
+	ok(parse_layout("42:4:3:5:10", &c) == 0 &&
+	   parse_layout("32:0:0:0:32", &c) == 0 &&
+	   parse_layout("41:0:0:4:18", &c) == 0,
+	   "parse 64-bit and zero-width layouts");
+	ok(parse_layout("43:4:3:5:10", &c) == -ERANGE &&
+	   parse_layout("31:4:3:5:10", &c) == -ERANGE &&
+	   parse_layout("41:4:3:5:0", &c) == -ERANGE &&
+	   parse_layout("32:0:0:0:33", &c) == -ERANGE,
+	   "layout rules: sum <= 64, timestamp >= 32, sequence 1..32");
+	ok(parse_layout("41:4:3:5", &c) == -EINVAL &&
+	   parse_layout("41:4:3:5:10:1", &c) == -EINVAL &&
+	   parse_layout("41::3:5:10", &c) == -EINVAL &&
+	   parse_layout("41:4:3:5:10:", &c) == -EINVAL &&
+	   parse_layout("0x29:4:3:5:10", &c) == -EINVAL &&
+	   parse_layout("41:4:3:5:-1", &c) == -EINVAL &&
+	   parse_layout("", &c) == -EINVAL &&
+	   parse_layout("41:4:3:5:99999999999999999999", &c) == -EINVAL,
+	   "layout syntax errors are EINVAL");
+
+	memset(&c, 0, sizeof(c));
+	what = 0;
+	ret = parse_setting("region=1", &c, &what);
+	ret |= parse_setting("app_id=2", &c, &what);
+	ret |= parse_setting("machine=5", &c, &what);
+	ok(ret == 0 && what == FLAKEID_SET_IDS && c.region_id == 1 &&
+	   c.app_id == 2 && c.machine_id == 5,
+	   "region=1 app_id=2 machine=5");
+	ret = parse_setting("epoch=1704067200000", &c, &what);
+	ret |= parse_setting("layout=41:0:0:10:12", &c, &what);
+	ret |= parse_setting("max_borrow_ms=60000", &c, &what);
+	ret |= parse_setting("floor=1800000000000", &c, &what);
+	ok(ret == 0 && c.epoch_ms == 1704067200000ULL &&
+	   c.machine_bits == 10 && c.sequence_bits == 12 &&
+	   c.max_borrow_ms == 60000 && c.floor_ms == 1800000000000ULL &&
+	   what == (FLAKEID_SET_IDS | FLAKEID_SET_EPOCH | FLAKEID_SET_LAYOUT |
+		    FLAKEID_SET_MAX_BORROW | FLAKEID_SET_FLOOR),
+	   "epoch= layout= max_borrow_ms= floor=");
+	ok(parse_setting("region_id=3", &c, &what) == -EEXIST,
+	   "a key given twice is EEXIST");
+	what = 0;
+	ok(parse_setting("colour=1", &c, &what) == -ENOENT &&
+	   parse_setting("=1", &c, &what) == -ENOENT &&
+	   parse_setting("regionx=1", &c, &what) == -ENOENT,
+	   "unknown keys are ENOENT");
+	ok(parse_setting("region", &c, &what) == -EINVAL &&
+	   parse_setting("region=", &c, &what) == -EINVAL &&
+	   parse_setting("region=x", &c, &what) == -EINVAL &&
+	   parse_setting("region=4294967296", &c, &what) == -ERANGE &&
+	   parse_setting("layout=1:2", &c, &what) == -EINVAL && what == 0,
+	   "bad values leave nothing set");
+
+	flakeid_default_config(&cur);
+	cur.region_id = 5;
+	memset(&c, 0, sizeof(c));
+	c.machine_id = 40;
+	ok(check_settings(&c, FLAKEID_SET_MACHINE, &cur, why, sizeof(why)) ==
+		   -ERANGE && strstr(why, "5-bit machine"),
+	   "machine=40 does not fit 5 bits: %s", why);
+	c = layout(41, 0, 0, 10, 12);
+	c.machine_id = 700;
+	ok(check_settings(&c, FLAKEID_SET_LAYOUT | FLAKEID_SET_MACHINE, &cur,
+			  why, sizeof(why)) == -ERANGE &&
+	   strstr(why, "set region"),
+	   "a layout dropping the region needs region=0: %s", why);
+	ok(check_settings(&c, FLAKEID_SET_LAYOUT | FLAKEID_SET_IDS, &cur, why,
+			  sizeof(why)) == 0,
+	   "layout 41:0:0:10:12 with region=0 app=0 machine=700 passes");
+	c.max_borrow_ms = 60001;
+	ok(check_settings(&c, FLAKEID_SET_MAX_BORROW, &cur, why,
+			  sizeof(why)) == -ERANGE,
+	   "max_borrow over 60000 is refused");
+}
+
+static void test_format(void)
+{
+	struct flakeid_config d;
+	struct flakeid_parts p;
+	char buf[512];
+	int ret;
+
+	ok(format_time(0, buf, sizeof(buf)) == 0 &&
+	   !strcmp(buf, "1970-01-01T00:00:00.000Z"), "format 0: %s", buf);
+	ok(format_time(1704067200000ULL, buf, sizeof(buf)) == 0 &&
+	   !strcmp(buf, "2024-01-01T00:00:00.000Z"), "format the epoch");
+	ok(format_time(1735689600123ULL, buf, sizeof(buf)) == 0 &&
+	   !strcmp(buf, "2025-01-01T00:00:00.123Z"), "format milliseconds");
+	ok(format_time(1735689600123ULL, buf, 20) == -ENOSPC,
+	   "a short buffer is ENOSPC");
+	ok(format_time(UINT64_MAX, buf, sizeof(buf)) == 0 &&
+	   strstr(buf, ".615Z"), "the largest time still formats: %s", buf);
+
+	flakeid_default_config(&d);
+	memset(&p, 0, sizeof(p));
+	p.unix_ms = 1735689600123ULL;
+	p.region_id = 5;
+	p.app_id = 3;
+	p.machine_id = 10;
+	p.sequence = 42;
+	flakeid_compose(&d, &p, &p.id);
+	flakeid_decode_with(&d, p.id, &p);
+	ret = format_parts(&p, 0, buf, sizeof(buf));
+	ok(ret > 0 && !strcmp(buf, "132633959326918698 2025-01-01T00:00:00.123Z region=5 app=3 machine=10 sequence=42 timestamp=31622400123"),
+	   "decode line: %s", buf);
+	ret = format_parts(&p, 1, buf, sizeof(buf));
+	ok(ret > 0 && !strcmp(buf, "{\"id\":\"132633959326918698\",\"time\":\"2025-01-01T00:00:00.123Z\",\"unix_ms\":1735689600123,\"timestamp\":31622400123,\"region_id\":5,\"app_id\":3,\"machine_id\":10,\"sequence\":42}"),
+	   "decode JSON: %s", buf);
+	ok(format_parts(&p, 1, buf, 16) == -ENOSPC, "short JSON buffer");
+}
+
+struct run {
+	int status;	/* exit code, or 128 + signal */
+	char out[8192], err[8192];
+};
+
+static void slurp(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	while (n < size - 1 && (r = read(fd, buf + n, size - 1 - n)) > 0)
+		n += (size_t)r;
+	buf[n] = '\0';
+}
+
+/* Runs the command with @args (NULL-terminated); stdout and stderr kept. */
+static void run(struct run *r, const char *bin, ...)
+{
+	const char *argv[32];
+	int out[2], err[2], st, i = 0;
+	va_list ap;
+	pid_t pid;
+
+	argv[i++] = bin;
+	va_start(ap, bin);
+	while (i < 31 && (argv[i] = va_arg(ap, const char *)))
+		i++;
+	va_end(ap);
+	argv[i] = NULL;
+
+	if (pipe(out) || pipe(err))
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(out[0]);
+		close(err[0]);
+		execv(bin, (char **)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	/* Outputs here are small: stdout first cannot block on stderr. */
+	slurp(out[0], r->out, sizeof(r->out));
+	slurp(err[0], r->err, sizeof(r->err));
+	close(out[0]);
+	close(err[0]);
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+static int one_line_error(const struct run *r, const char *needle)
+{
+	int good = lines(r->err) == 1 && strstr(r->err, needle) &&
+		   !strncmp(r->err, "flakeid: ", 9);
+
+	if (!good)
+		diag("stderr: %s", r->err);
+	return good;
+}
+
+static void test_cli(const char *bin)
+{
+	static struct run r;
+	const char *id = "132633959326918698";
+
+	run(&r, bin, "--help", NULL);
+	ok(r.status == 0 && strstr(r.out, "Usage: flakeid") &&
+	   strstr(r.out, "Exit codes"), "--help");
+	run(&r, bin, "--version", NULL);
+	ok(r.status == 0 && !strncmp(r.out, "flakeid 1.", 10), "--version: %.*s",
+	   (int)strcspn(r.out, "\n"), r.out);
+	run(&r, bin, "--bogus", NULL);
+	ok(r.status == 2 && one_line_error(&r, "--bogus"),
+	   "an unknown option exits 2");
+	run(&r, bin, "-n", "abc", NULL);
+	ok(r.status == 2 && one_line_error(&r, "abc"), "-n abc exits 2");
+	run(&r, bin, "frobnicate", NULL);
+	ok(r.status == 2 && one_line_error(&r, "frobnicate"),
+	   "an unknown command exits 2");
+	run(&r, bin, "-n", "3", "decode", id, NULL);
+	ok(r.status == 2 && one_line_error(&r, "-n"),
+	   "-n with a command exits 2");
+
+	run(&r, bin, "--device", "/nonexistent/flakeid", NULL);
+	ok(r.status == 3 && one_line_error(&r, "run `modprobe flakeid`"),
+	   "a missing device exits 3 and says to modprobe");
+	run(&r, bin, "--device", "/nonexistent/flakeid", "-n", "5", NULL);
+	ok(r.status == 3 && !*r.out, "-n 5 without a device exits 3, no output");
+	run(&r, bin, "--device", "/nonexistent/flakeid", "stats", NULL);
+	ok(r.status == 3 && one_line_error(&r, "modprobe"),
+	   "stats without a device exits 3");
+	run(&r, bin, "--device", "/nonexistent/flakeid", "config", NULL);
+	ok(r.status == 3 && one_line_error(&r, "modprobe"),
+	   "config without a device exits 3");
+	run(&r, bin, "--device", "/nonexistent/flakeid", "decode", id, NULL);
+	ok(r.status == 3 && one_line_error(&r, "--layout"),
+	   "decode without a device exits 3 and offers --layout");
+	run(&r, bin, "--device", "/dev/null", NULL);
+	ok(r.status == 6 && one_line_error(&r, "not a flakeid device"),
+	   "/dev/null is not a flakeid device: exit 6");
+
+	run(&r, bin, "config", "region=x", NULL);
+	ok(r.status == 2 && one_line_error(&r, "region=x"),
+	   "config region=x exits 2 before touching the device");
+	run(&r, bin, "config", "colour=1", NULL);
+	ok(r.status == 2 && one_line_error(&r, "colour"),
+	   "config colour=1 exits 2");
+	run(&r, bin, "config", "layout=20:4:3:5:10", NULL);
+	ok(r.status == 2 && one_line_error(&r, "layout rules"),
+	   "config layout=20:4:3:5:10 exits 2");
+	run(&r, bin, "stats", "extra", NULL);
+	ok(r.status == 2 && one_line_error(&r, "extra"),
+	   "stats with an argument exits 2");
+
+	run(&r, bin, "decode", "--epoch", "1704067200000", id, NULL);
+	ok(r.status == 0 && !strcmp(r.out, "132633959326918698 2025-01-01T00:00:00.123Z region=5 app=3 machine=10 sequence=42 timestamp=31622400123\n"),
+	   "offline decode prints the fields and the time");
+	run(&r, bin, "decode", "--json", "--layout", "41:4:3:5:10", id,
+	    "0x1d734b0000000000", NULL);
+	ok(r.status == 0 && lines(r.out) == 2 &&
+	   strstr(r.out, "{\"id\":\"132633959326918698\",\"time\":\"2025-01-01T00:00:00.123Z\",") &&
+	   strstr(r.out, "\"id\":\"2122122312793718784\""),
+	   "offline decode --json prints one object per ID");
+	run(&r, bin, "decode", "--layout", "41:0:0:0:22", "--epoch", "0", "4194305", NULL);
+	ok(r.status == 0 && !strcmp(r.out, "4194305 1970-01-01T00:00:00.001Z region=0 app=0 machine=0 sequence=1 timestamp=1\n"),
+	   "offline decode under another layout and epoch");
+	run(&r, bin, "decode", "--epoch", "1704067200000", "9223372036854775808", NULL);
+	ok(r.status == 2 && one_line_error(&r, "bits above the layout"),
+	   "decode of 2^63 under 63 bits exits 2");
+	run(&r, bin, "decode", "--epoch", "1704067200000", "abc", id, NULL);
+	ok(r.status == 2 && one_line_error(&r, "'abc' is not an ID") &&
+	   lines(r.out) == 1, "a bad ID exits 2 but the good ones print");
+	run(&r, bin, "decode", "--layout", "1:2:3", id, NULL);
+	ok(r.status == 2 && one_line_error(&r, "--layout"),
+	   "decode --layout 1:2:3 exits 2");
+	run(&r, bin, "decode", NULL);
+	ok(r.status == 2 && one_line_error(&r, "no ID"),
+	   "decode without an ID exits 2");
+}
+
+int main(int argc, char **argv)
+{
+	test_arithmetic();
+	test_parse();
+	test_format();
+	if (argc > 1)
+		test_cli(argv[1]);
+	printf("1..%d\n", tests);
+	printf("# %d passed, %d failed\n", tests - failed, failed);
+	return failed ? 1 : 0;
+}
