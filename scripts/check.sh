@@ -1,0 +1,213 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `make check`: everything CI runs, in order, each step counted as tests:
+#   deps, kernel files, module build, lint (checkpatch, sparse, W=1), host
+#   tests (userspace check-host), test build (tests guest-install), then the
+#   guest suite in QEMU (tests/guest/main.sh).
+# TAP lines from the host and guest suites are counted (`ok` passes, `ok ...
+# # SKIP` skips, `not ok` fails); this script's own steps are tests too.
+# The last line is always "N passed, N failed, N skipped"; exit 1 if any
+# failed.  Logs stay in build/logs/.
+#
+# Environment: FLAKEID_GUEST_TIMEOUT (seconds, default 2400),
+# FLAKEID_GUEST_SMP (default 4), FLAKEID_GUEST_MEM (default 2G: room for
+# tests that keep millions of IDs), FLAKEID_GUEST_APPEND (extra kernel args).
+set -eu
+
+. "$(dirname "$0")/lib.sh"
+TOP=$(flakeid_top "$0")
+cd "$TOP"
+
+LOGS=$TOP/build/logs
+mkdir -p "$LOGS"
+PASSED=0 FAILED=0 SKIPPED=0
+FAILURES=
+
+# Each step of ours is one test: print it TAP-like, count it.
+pass() {
+	PASSED=$((PASSED + 1))
+	echo "ok - $1"
+}
+fail() {
+	FAILED=$((FAILED + 1))
+	FAILURES="$FAILURES
+  $1"
+	echo "not ok - $1"
+}
+banner() {
+	echo
+	echo "=== $* ==="
+}
+
+# Add the TAP results of FILE to the totals; COUNTED says how many it had.
+# (Not run in $(...): the totals must change in this shell.)
+count_tap() {
+	local p f s
+	p=$(grep -E '^ok ' "$1" | grep -cviE '# *SKIP' || true)
+	s=$(grep -E '^ok ' "$1" | grep -ciE '# *SKIP' || true)
+	f=$(grep -cE '^not ok ' "$1" || true)
+	PASSED=$((PASSED + p))
+	SKIPPED=$((SKIPPED + s))
+	FAILED=$((FAILED + f))
+	if [ "$f" != 0 ]; then
+		FAILURES="$FAILURES
+$(grep -E '^not ok ' "$1" | sed 's/^/  /')"
+	fi
+	COUNTED=$((p + s + f))
+}
+
+# Run a command with its output both shown and kept in a log.
+logged() {
+	local log=$1
+	shift
+	set +e
+	"$@" 2>&1 | tee "$log"
+	local rc=${PIPESTATUS[0]}
+	set -e
+	return "$rc"
+}
+
+finish() {
+	if [ -n "$FAILURES" ]; then
+		echo
+		echo "Failed:$FAILURES"
+	fi
+	echo
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	if [ "$FAILED" = 0 ]; then
+		exit 0
+	fi
+	exit 1
+}
+
+start=$(date +%s)
+
+banner "dependencies"
+if scripts/install-deps.sh </dev/null; then
+	pass "dependencies installed"
+else
+	fail "dependencies installed"
+	finish
+fi
+if flakeid_kernel_env; then
+	echo "target kernel: $KERNELRELEASE ($KDIR)"
+else
+	fail "target kernel headers found"
+	finish
+fi
+
+if KSRC=$(scripts/kernel-src.sh); then
+	export KSRC
+	pass "kernel source files extracted ($KSRC)"
+else
+	fail "kernel source files extracted"
+fi
+
+banner "module"
+module_ok=0
+# Remove an old flakeid.ko first: a failed build must not leave a stale
+# module for the guest to test.
+rm -f flakeid.ko
+if logged "$LOGS/module.log" make --no-print-directory module KERNELRELEASE="$KERNELRELEASE" KDIR="$KDIR" -j"$(flakeid_jobs)" &&
+	[ -f flakeid.ko ]; then
+	pass "module builds"
+	module_ok=1
+else
+	fail "module builds (log: build/logs/module.log)"
+fi
+
+banner "lint"
+if scripts/checkpatch.sh; then pass "lint: checkpatch --strict"; else fail "lint: checkpatch --strict"; fi
+if scripts/kbuild-check.sh sparse; then pass "lint: sparse (C=2)"; else fail "lint: sparse (C=2)"; fi
+if scripts/kbuild-check.sh w1; then pass "lint: W=1"; else fail "lint: W=1"; fi
+
+banner "host tests"
+if flakeid_has_target userspace check-host; then
+	rc=0
+	logged "$LOGS/host.log" make --no-print-directory -C userspace check-host || rc=$?
+	# Strip \r in case a test prints DOS line ends; then count.
+	sed -i 's/\r$//' "$LOGS/host.log"
+	count_tap "$LOGS/host.log"
+	n=$COUNTED
+	echo "# host tests: $n results"
+	if [ "$rc" != 0 ] && ! grep -qE '^not ok ' "$LOGS/host.log"; then
+		fail "host tests: make check-host exited $rc with no failing test (log: build/logs/host.log)"
+	elif [ "$n" = 0 ]; then
+		fail "host tests: make check-host ran no test"
+	fi
+else
+	echo "# userspace/Makefile has no check-host target: no host tests"
+fi
+
+banner "guest tests"
+guest_main=tests/guest/main.sh
+tests_ok=1
+# Start from an empty tree so a test removed from the build cannot run.
+rm -rf build/guest
+# The library's static CLI and test programs, if userspace installs any.
+if flakeid_has_target userspace guest-install; then
+	if logged "$LOGS/userspace-guest.log" make --no-print-directory -C userspace guest-install -j"$(flakeid_jobs)"; then
+		pass "userspace guest programs build (userspace guest-install)"
+	else
+		fail "userspace guest programs build (log: build/logs/userspace-guest.log)"
+		tests_ok=0
+	fi
+fi
+if flakeid_has_target tests guest-install; then
+	if logged "$LOGS/tests-build.log" make --no-print-directory -C tests guest-install -j"$(flakeid_jobs)"; then
+		pass "tests build (tests guest-install)"
+	else
+		fail "tests build (log: build/logs/tests-build.log)"
+		tests_ok=0
+	fi
+else
+	echo "# tests/Makefile has no guest-install target: guest gets no test programs"
+fi
+
+if [ ! -f "$guest_main" ]; then
+	# Until the suite exists, a smoke test still proves the module loads,
+	# serves IDs and unloads on the real kernel.
+	echo "# $guest_main missing: running a load/read/unload smoke test"
+	guest_main=build/qemu/smoke.sh
+	mkdir -p build/qemu
+	cat >"$guest_main" <<'SMOKE'
+t=0
+tap() { t=$((t + 1)); if [ "$1" = 0 ]; then echo "ok $t $2"; else echo "not ok $t $2"; fi; }
+insmod /flakeid.ko; tap $? "smoke: insmod"
+[ -c /dev/flakeid ]; tap $? "smoke: /dev/flakeid exists"
+n=$(head -c 800 /dev/flakeid | od -An -tu8 -v | wc -w); [ "$n" = 100 ]; tap $? "smoke: read 100 IDs"
+n=$(head -c 8000 /dev/flakeid | od -An -tu8 -v | tr -s ' ' '\n' | grep . | sort -u | wc -l)
+[ "$n" = 1000 ]; tap $? "smoke: 1000 IDs, all distinct"
+rmmod flakeid; tap $? "smoke: rmmod"
+SMOKE
+fi
+
+timeout=${FLAKEID_GUEST_TIMEOUT:-2400}
+if [ "$module_ok" != 1 ] || [ "$tests_ok" != 1 ]; then
+	fail "guest kernel clean (not run: the module or the tests did not build)"
+else
+	rc=0
+	tests/qemu/run-guest.sh --main "$guest_main" \
+		--out "$LOGS/guest-results.txt" --log "$LOGS/guest-console.log" \
+		--smp "${FLAKEID_GUEST_SMP:-4}" --mem "${FLAKEID_GUEST_MEM:-2G}" \
+		--timeout "$timeout" \
+		${FLAKEID_GUEST_APPEND:+--append "$FLAKEID_GUEST_APPEND"} || rc=$?
+	# 0: clean and main.sh exited 0; 3: clean but main.sh exited non-zero.
+	if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then
+		pass "guest kernel clean"
+	else
+		fail "guest kernel clean (console: build/logs/guest-console.log)"
+	fi
+	count_tap "$LOGS/guest-results.txt"
+	n=$COUNTED
+	echo "# guest tests: $n results"
+	if [ "$n" = 0 ]; then
+		fail "guest suite ran no test"
+	elif [ "$rc" = 3 ] && ! grep -qE '^not ok ' "$LOGS/guest-results.txt"; then
+		fail "guest main.sh exited non-zero with no failing test"
+	fi
+fi
+
+echo
+echo "# check took $(($(date +%s) - start))s; logs in build/logs/"
+finish

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-2.0
+# Helpers shared by the bash scripts in scripts/ and tests/qemu/ (sourced,
+# not run).
+# They find the tree, pick the target kernel and probe Makefiles.
+
+# The top of the work tree: lib.sh lives in scripts/, one level down.
+# (Bash only: every script here is bash.)
+FLAKEID_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+flakeid_top() {
+	[ -e "$FLAKEID_TOP/Kbuild" ] || { echo "no Kbuild in $FLAKEID_TOP: not a flakeid tree" >&2; return 1; }
+	echo "$FLAKEID_TOP"
+}
+
+# The kernel to build against and boot: the newest release that has headers
+# under /lib/modules.  Never `uname -r`: the host kernel is not the target
+# (on CI it cannot even load modules).  Same rule as the top Makefile.
+flakeid_newest_krel() {
+	for d in /lib/modules/*/build/Makefile; do
+		[ -e "$d" ] || continue
+		d=${d%/build/Makefile}
+		echo "${d##*/}"
+	done | sort -V | tail -n 1
+}
+
+# Honour KERNELRELEASE/KDIR exported by the top Makefile (or DKMS), but redo
+# the choice when they are empty or stale: `make check` evaluates them before
+# install-deps.sh has put any headers on a brand-new machine.
+flakeid_kernel_env() {
+	if [ -z "${KERNELRELEASE:-}" ] || [ ! -e "/lib/modules/$KERNELRELEASE/build/Makefile" ]; then
+		KERNELRELEASE=$(flakeid_newest_krel)
+		KDIR=
+	fi
+	if [ -z "${KDIR:-}" ] || [ ! -e "$KDIR/Makefile" ]; then
+		KDIR=/lib/modules/$KERNELRELEASE/build
+	fi
+	if [ -z "$KERNELRELEASE" ] || [ ! -e "$KDIR/Makefile" ]; then
+		echo "no kernel headers under /lib/modules: run scripts/install-deps.sh" >&2
+		return 1
+	fi
+	export KERNELRELEASE KDIR
+}
+
+# Does DIR's Makefile define TARGET?  Reads make's database instead of
+# running anything (-n and -q still run $(MAKE) lines, so ask for a goal
+# that does not exist and only look at the rules printed).
+flakeid_has_target() {
+	[ -f "$1/Makefile" ] || return 1
+	make -C "$1" -pq __flakeid_no_such_goal__ 2>/dev/null | grep -q "^$2:"
+}
+
+flakeid_jobs() {
+	nproc 2>/dev/null || echo 2
+}

@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a throw-away QEMU guest that runs one script and powers off.
+#
+#   run-guest.sh --main SCRIPT --out RESULTS --log CONSOLE_LOG
+#                [--smp N] [--mem SIZE] [--timeout SECONDS]
+#                [--kernel VMLINUZ] [--append "KERNEL ARGS"]
+#                [--extra-file HOST:GUEST]... [--qemu-arg ARG]...
+#                [--module KO | --no-module] [--quiet] [--keep]
+#
+# The initramfs holds static busybox, /init (init.sh), /main.sh (SCRIPT),
+# /flakeid.ko (KO, default ./flakeid.ko; left out with a warning when not
+# built), the tree build/guest/ copied to / and the --extra-file entries.
+# --qemu-arg passes one more argument to QEMU (e.g. -rtc base=...);
+# --keep leaves the initramfs under build/qemu/ for a look.
+# SCRIPT's output goes to the guest's ttyS1 = RESULTS, kernel messages to
+# ttyS0 = CONSOLE_LOG.  RESULTS is streamed to stdout as it arrives (unless
+# --quiet).  The guest has busybox, /tmp, /dev/shm, /sys, /proc, devpts and
+# debugfs (if the kernel has it); SCRIPT runs as root with stdin /dev/null.
+#
+# Exit status: 0 the guest ran SCRIPT, it exited 0 and the kernel log is
+# clean; 3 the same but SCRIPT exited non-zero; 1 the run failed (timeout,
+# no done token, QEMU error, or the kernel log shows a warning/oops/...);
+# 2 bad usage or missing files.  On failure the last line of stderr says why.
+set -eu
+
+. "$(dirname "$0")/../../scripts/lib.sh"
+TOP=$(flakeid_top "$0")
+HERE=$TOP/tests/qemu
+
+# Kernel-side trouble: any of these in the console log fails the run.
+BAD_RE='BUG:|WARNING:|Oops|KASAN:|UBSAN:|KCSAN:|circular locking|lock state|sleeping function|Kernel panic|general protection|Call Trace'
+TOKEN=FLAKEID-GUEST-DONE
+
+usage() {
+	sed -n '3,/^set -eu/{/^#/s/^# \{0,1\}//p}' "$0" >&2
+	exit 2
+}
+
+die() {
+	echo "run-guest: $*" >&2
+	exit 2
+}
+
+MAIN='' OUT='' LOG='' KERNEL='' APPEND='' KO=''
+SMP=4 MEM=1G TIMEOUT=600 QUIET=0 KEEP=0 MODULE=1
+EXTRA=()
+QEMU_EXTRA=()
+while [ $# -gt 0 ]; do
+	case $1 in
+	--main) MAIN=$2; shift ;;
+	--out) OUT=$2; shift ;;
+	--log) LOG=$2; shift ;;
+	--smp) SMP=$2; shift ;;
+	--mem) MEM=$2; shift ;;
+	--timeout) TIMEOUT=$2; shift ;;
+	--kernel) KERNEL=$2; shift ;;
+	--append) APPEND=$2; shift ;;
+	--extra-file) EXTRA+=("$2"); shift ;;
+	--qemu-arg) QEMU_EXTRA+=("$2"); shift ;;
+	--module) KO=$2; shift ;;
+	--no-module) MODULE=0 ;;
+	--quiet) QUIET=1 ;;
+	--keep) KEEP=1 ;;
+	-h|--help) usage ;;
+	*) echo "run-guest: unknown argument $1" >&2; usage ;;
+	esac
+	[ $# -gt 0 ] && shift
+done
+
+[ -n "$MAIN" ] && [ -n "$OUT" ] && [ -n "$LOG" ] || usage
+[ -f "$MAIN" ] || die "no such guest script: $MAIN"
+case $TIMEOUT in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
+
+if [ -z "$KERNEL" ]; then
+	flakeid_kernel_env || die "no target kernel found"
+	KERNEL=/boot/vmlinuz-$KERNELRELEASE
+fi
+[ -r "$KERNEL" ] || die "cannot read kernel $KERNEL (install linux-image-amd64)"
+
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+[ -x "$BUSYBOX" ] || die "$BUSYBOX missing (install busybox-static)"
+# A dynamic busybox would find no libc in the initramfs: refuse it early.
+if LC_ALL=C readelf -l "$BUSYBOX" 2>/dev/null | grep -q 'program interpreter'; then
+	die "$BUSYBOX is dynamically linked (install busybox-static)"
+fi
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing (install qemu-system-x86)"
+command -v cpio >/dev/null || die "cpio missing"
+
+mkdir -p "$TOP/build/qemu" "$(dirname "$OUT")" "$(dirname "$LOG")"
+# One work directory per run, so parallel runs (check and demo) never share
+# an initramfs.
+WORK=$(mktemp -d "$TOP/build/qemu/run.XXXXXX")
+QPID='' TPID=''
+cleanup() {
+	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null
+	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
+	[ "$KEEP" = 1 ] || rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the initramfs -------------------------------------------------------
+ROOT=$WORK/root
+mkdir -p "$ROOT/bin" "$ROOT/dev" "$ROOT/proc" "$ROOT/sys" "$ROOT/tmp"
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+install -m 755 "$HERE/init.sh" "$ROOT/init"
+install -m 755 "$MAIN" "$ROOT/main.sh"
+# A console node lets the kernel give /init a stdout before devtmpfs is up;
+# only root can make one, and init.sh copes without it.
+mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true
+
+if [ "$MODULE" = 1 ]; then
+	if [ -n "$KO" ]; then
+		[ -f "$KO" ] || die "--module: no such file $KO"
+		cp "$KO" "$ROOT/flakeid.ko"
+	elif [ -f "$TOP/flakeid.ko" ]; then
+		cp "$TOP/flakeid.ko" "$ROOT/flakeid.ko"
+	else
+		echo "run-guest: warning: $TOP/flakeid.ko not built, guest has no module" >&2
+	fi
+fi
+
+# build/guest/ is the tree the test build installs (tests/Makefile
+# guest-install): it lands at / in the guest.
+if [ -d "$TOP/build/guest" ]; then
+	cp -a "$TOP/build/guest/." "$ROOT/"
+fi
+
+for e in ${EXTRA[@]+"${EXTRA[@]}"}; do
+	src=${e%%:*}
+	dst=${e#*:}
+	[ "$src" != "$e" ] && [ -n "$dst" ] || die "--extra-file wants HOST:GUEST, got $e"
+	[ -e "$src" ] || die "--extra-file: no such file $src"
+	case $dst in /*) ;; *) dst=/$dst ;; esac
+	mkdir -p "$ROOT$(dirname "$dst")"
+	cp -a "$src" "$ROOT$dst"
+done
+
+INITRD=$WORK/initramfs.cpio.gz
+# Sorted names and root ownership: the same inputs give the same archive.
+(cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
+	cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$INITRD"
+
+# --- the guest ------------------------------------------------------------
+: >"$OUT"
+: >"$LOG"
+CMDLINE="console=ttyS0 panic=-1 oops=panic loglevel=7${APPEND:+ $APPEND}"
+
+# -nodefaults drops the default NIC, VGA and monitor; the two serial ports
+# are the only I/O: ttyS0 is the console, ttyS1 the results.  Nothing reads
+# stdin (CI has none).  -no-reboot turns the guest's reboot (and the reboot
+# after a panic, panic=-1) into QEMU exiting.
+# shellcheck disable=SC2054 # the commas are QEMU's, not array separators
+QEMU=(qemu-system-x86_64
+	-accel tcg,thread=multi -cpu max -smp "$SMP" -m "$MEM"
+	-nodefaults -display none -no-reboot
+	-serial "file:$LOG" -serial "file:$OUT"
+	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE"
+	${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"})
+
+echo "run-guest: booting $KERNEL (smp $SMP, mem $MEM, timeout ${TIMEOUT}s)" >&2
+start=$(date +%s)
+# timeout sends TERM first (QEMU exits cleanly, files flushed), KILL 10 s on.
+timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$WORK/qemu.stderr" 2>&1 &
+QPID=$!
+if [ "$QUIET" = 0 ]; then
+	# Follow the results while the guest runs; tail ends itself once QEMU is
+	# gone (--pid), after printing what is left.
+	tail -s 0.5 -n +1 -f --pid="$QPID" "$OUT" | tr -d '\r' &
+	TPID=$!
+fi
+qrc=0
+wait "$QPID" || qrc=$?
+QPID=
+if [ -n "$TPID" ]; then
+	wait "$TPID" || true
+	TPID=
+fi
+secs=$(( $(date +%s) - start ))
+
+# A serial line may carry \r; the callers parse these files line by line.
+sed -i 's/\r$//' "$OUT" "$LOG"
+
+fail() {
+	echo "run-guest: FAIL: $*" >&2
+	exit 1
+}
+
+if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	tail -n 20 "$LOG" >&2
+	fail "timeout: guest still running after ${TIMEOUT}s (console log: $LOG)"
+fi
+if [ "$qrc" != 0 ]; then
+	cat "$WORK/qemu.stderr" >&2
+	fail "QEMU exited with status $qrc"
+fi
+
+# Kernel trouble first: a warning matters even if the script finished.
+if grep -qE "$BAD_RE" "$LOG"; then
+	echo "run-guest: kernel log problems (from $LOG):" >&2
+	grep -nE -B 2 -A 12 "$BAD_RE" "$LOG" | head -n 150 >&2
+	fail "kernel log shows: $(grep -oE "$BAD_RE" "$LOG" | sort -u | paste -sd, -)"
+fi
+
+# Not anchored at the line start: a test may leave a line unterminated.
+tok=$(grep -oE "$TOKEN rc=[0-9]+\$" "$OUT" | tail -n 1 || true)
+if [ -z "$tok" ]; then
+	tail -n 20 "$LOG" >&2
+	fail "no '$TOKEN' token: the guest died before its script finished (console log: $LOG)"
+fi
+src=${tok##*rc=}
+
+echo "run-guest: guest done in ${secs}s, main script exit status $src" >&2
+[ "$src" = 0 ] || exit 3
+exit 0
