@@ -9,10 +9,12 @@ include $(src)/Kbuild
 endif
 endif
 
-# The Debian kernel the module targets: the newest one with headers under
-# /lib/modules, never the host's running kernel (it cannot load modules).
+# The Debian kernel the module targets: the newest generic (non-rt) one with
+# both headers and an image, never the host's running kernel (it cannot load
+# modules).  Same rule as flakeid_newest_krel in scripts/lib.sh.
 KERNELRELEASE ?= $(shell ls -1 /lib/modules 2>/dev/null | while read v; do \
-	[ -e /lib/modules/$$v/build/Makefile ] && echo $$v; done | sort -V | tail -n 1)
+	[ -e /lib/modules/$$v/build/Makefile ] && [ -e /boot/vmlinuz-$$v ] && \
+	echo $$v; done | grep -v -e -rt- | sort -V | tail -n 1)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 export KERNELRELEASE KDIR
 
@@ -59,3 +61,63 @@ demo:
 # Install the Debian packages the build and the tests need.
 deps:
 	$(Q)scripts/install-deps.sh
+
+# Packaging (issue 5)
+# DKMS from this checkout, the Debian packages, and their tests (TAP).
+# `make dkms-install KERNELRELEASE=<ver>` picks another installed kernel.
+.PHONY: dkms-install dkms-remove deb check-packaging
+
+dkms-install:
+	$(Q)packaging/dkms.sh install $(KERNELRELEASE) $(KDIR)
+
+dkms-remove:
+	$(Q)packaging/dkms.sh remove
+
+# flakeid-dkms, libflakeid1, libflakeid-dev, flakeid into build/deb/.
+deb:
+	$(Q)packaging/build-deb.sh build/deb
+
+# Host and guest packaging tests; TAP lines, then "N passed, N failed".
+check-packaging:
+	$(Q)tests/packaging/run.sh
+
+# Benchmarks (issue 4)
+# `make bench`: the full run in an 8-vCPU guest; tables, CSV and plots into
+# bench/results/.  `make bench-smoke`: a few seconds of every mode, TAP lines,
+# fails on errors only (never on timing).
+.PHONY: bench bench-smoke bench-bin
+
+bench-bin: module
+	$(Q)$(MAKE) -C bench
+
+bench: bench-bin
+	$(Q)bench/run.sh
+
+bench-smoke: bench-bin
+	$(Q)bench/run.sh --smoke
+
+# Kernels, fuzzing, soak (issue 6)
+# `make kernels` builds and fetches the test kernels (cached under
+# /var/cache/flakeid-kernels); `make check-kernels` runs the guest suite on
+# each (KERNELS="stock rt debug kcsan" by default); `make fuzz` fuzzes the
+# device on the debug kernel (FUZZ_SECS per fuzzer run); `make soak` issues
+# SOAK_IDS IDs (default 10^8) under reloads, clock steps and CPU hotplug.
+.PHONY: kernels check-kernels fuzz soak
+
+KERNELS ?= stock rt debug kcsan
+FUZZ_SECS ?= 120
+SOAK_IDS ?= 100000000
+
+kernels:
+	$(Q)tests/kernels/build-kernel.sh debug >/dev/null
+	$(Q)tests/kernels/build-kernel.sh kcsan >/dev/null
+	$(Q)tests/kernels/debian-kernel.sh linux-image-rt-amd64 >/dev/null
+
+check-kernels:
+	$(Q)tests/kernels/check-kernels.sh $(KERNELS)
+
+fuzz:
+	$(Q)tests/fuzz/run-fuzz.sh --secs $(FUZZ_SECS) --trinity-secs $(FUZZ_SECS)
+
+soak:
+	$(Q)tests/soak/run-soak.sh --ids $(SOAK_IDS)

@@ -30,8 +30,8 @@
 #include <linux/math64.h>
 #include <linux/minmax.h>
 #include <linux/percpu.h>
-#include <linux/local_lock.h>
 #include <linux/spinlock.h>
+#include <linux/local_lock.h>
 #include <linux/string.h>
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>

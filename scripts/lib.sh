@@ -11,14 +11,18 @@ flakeid_top() {
 	echo "$FLAKEID_TOP"
 }
 
-# The kernel to build against and boot: the newest release that has headers
-# under /lib/modules.  Never `uname -r`: the host kernel is not the target
-# (on CI it cannot even load modules).  Same rule as the top Makefile.
+# The kernel to build against and boot: the newest generic (non-rt) release
+# that has headers under /lib/modules and an image in /boot.  Never
+# `uname -r`: the host kernel is not the target (on CI it cannot even load
+# modules).  Same rule as the top Makefile.
 flakeid_newest_krel() {
 	for d in /lib/modules/*/build/Makefile; do
 		[ -e "$d" ] || continue
 		d=${d%/build/Makefile}
-		echo "${d##*/}"
+		d=${d##*/}
+		[ -e "/boot/vmlinuz-$d" ] || continue
+		case $d in *-rt-*) continue ;; esac
+		echo "$d"
 	done | sort -V | tail -n 1
 }
 
