@@ -25,10 +25,16 @@ set -eu
 #   binutils            readelf (is busybox static?), ld
 #   coreutils findutils grep sed  timeout, tail --pid, find, grep -E (essential,
 #                       listed so a trimmed image still gets them)
+#   dkms debhelper dh-dkms dpkg-dev fakeroot lintian git  packaging: DKMS
+#                       builds, dpkg-buildpackage, lintian (make check-packaging);
+#                       PREEMPT_RT headers and image are fetched with
+#                       `apt-get download` and unpacked under build/, never
+#                       installed, so the generic kernel stays the default
 PACKAGES="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 busybox-static qemu-system-x86 sparse gcc make libc6-dev gcc-multilib
 libc6-dev-i386 cpio gzip kmod bc flex bison libelf-dev libssl-dev perl
-xz-utils pkg-config binutils coreutils findutils grep sed"
+xz-utils pkg-config binutils coreutils findutils grep sed
+dkms debhelper dh-dkms dpkg-dev fakeroot lintian git"
 
 # apt needs root; use sudo only when we are not root and it works without a
 # password prompt (there is no tty to type one into).

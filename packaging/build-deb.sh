@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Behind `make deb`: build the Debian packages (flakeid-dkms, libflakeid1,
+# libflakeid-dev, flakeid) from a clean copy of the source tree, so neither
+# the checkout nor its parent directory collects build output.
+#
+#   build-deb.sh OUTDIR      .deb, .changes and .buildinfo files land in OUTDIR
+#
+# Needs debhelper, dh-dkms, dpkg-dev and fakeroot (scripts/install-deps.sh).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+out=${1:?usage: build-deb.sh OUTDIR}
+case $out in /*) ;; *) out=$top/$out ;; esac
+
+ver=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
+work=$top/build/pkg
+src=$work/flakeid-$ver
+
+rm -rf "$work"
+mkdir -p "$src" "$out"
+# Everything the checkout holds except build output: git's view when this
+# is a git tree (tracked files and new ones not ignored), else the files
+# outside build/.
+cd "$top"
+if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+	git ls-files -z --cached --others --exclude-standard |
+		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+		tar --null -T - -cf - | tar -xf - -C "$src"
+else
+	tar --exclude=./build -cf - . | tar -xf - -C "$src"
+fi
+
+cd "$src"
+echo "build-deb: dpkg-buildpackage in $src" >&2
+dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1 || {
+	tail -n 40 "$work/build.log" >&2
+	echo "build-deb: FAIL: dpkg-buildpackage (log: $work/build.log)" >&2
+	exit 1
+}
+
+rm -f "$out"/*.deb "$out"/*.changes "$out"/*.buildinfo
+for f in "$work"/*.deb "$work"/*.changes "$work"/*.buildinfo; do
+	[ -e "$f" ] && cp "$f" "$out/"
+done
+echo "build-deb: packages in $out:" >&2
+ls -1 "$out"/*.deb >&2

@@ -1,0 +1,321 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The packaging tests (`make check-packaging`): TAP lines on stdout, then
+# "N passed, N failed".  Needs root: it installs into /usr/src, DKMS's tree,
+# /lib/modules and the package database, and leaves them as it found them.
+#
+#   1. flakeid-floor against a fake sysfs (tests/packaging/floor-host.sh)
+#   2. DKMS from this checkout for the Debian kernel under /lib/modules
+#      (make dkms-install / dkms-remove), and `dkms add <checkout>` + build
+#      for Debian's PREEMPT_RT 6.1 headers, unpacked under build/ (never
+#      installed: they would become the tree's default kernel)
+#   3. the guest: boots that kernel, loads the DKMS-built module with
+#      modprobe from /lib/modules/<ver>/updates/dkms, checks the modprobe.d
+#      options and the device mode, and keeps IDs unique across reloads with
+#      the clock set back (tests/packaging/guest-floor.sh); the same on the
+#      PREEMPT_RT kernel (its image unpacked under build/ too)
+#   4. dpkg-buildpackage -us -uc -b, lintian, install the four packages on
+#      the host, check DKMS built the module for the installed kernel, purge
+#
+#   run.sh [host] [dkms] [guest] [deb]     the parts to run, default all
+#                                          (guest reuses dkms's modules)
+# FLAKEID_PKG_RT=0 skips the PREEMPT_RT parts (and their ~80 MB download).
+set -u
+PARTS=" ${*:-host dkms guest deb} "
+want() { case $PARTS in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+. "$(dirname "$0")/../../scripts/lib.sh"
+TOP=$(flakeid_top "$0")
+cd "$TOP"
+OUT=$TOP/build/packaging
+mkdir -p "$OUT"
+RT=${FLAKEID_PKG_RT:-1}
+VER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+PKGS="flakeid flakeid-dkms libflakeid-dev libflakeid1"
+export DEBIAN_FRONTEND=noninteractive
+
+n=0 passed=0 failed=0 skipped=0
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
+skip() { n=$((n + 1)); skipped=$((skipped + 1)); echo "ok $n - $* # SKIP"; }
+# check NAME CONDITION: CONDITION is shell code, evaluated in a subshell.
+check() { if (eval "$2"); then ok "$1"; else not_ok "$1"; fi; }
+note() { echo "# $*"; }
+# Re-number another TAP stream's results into ours, NAME prefixed.
+relay() {
+	local prefix=$1 line
+	while IFS= read -r line; do
+		case $line in
+		"not ok "*) not_ok "$prefix${line#not ok * - }" ;;
+		"ok "*" # SKIP"*) skip "$prefix${line#ok * - }" ;;
+		"ok "*) ok "$prefix${line#ok * - }" ;;
+		"#"*) echo "$line" ;;
+		esac
+	done
+}
+finish() {
+	echo "1..$n"
+	echo "packaging: $passed passed, $failed failed, $skipped skipped"
+	[ "$failed" = 0 ]
+	exit
+}
+
+if [ "$(id -u)" != 0 ]; then
+	not_ok "packaging tests need root (DKMS, dpkg)"
+	finish
+fi
+flakeid_kernel_env || { not_ok "a Debian kernel with headers under /lib/modules"; finish; }
+K=$KERNELRELEASE
+
+# Leave no earlier run's state behind: packages, DKMS tree, /usr/src.
+clean_state() {
+	local installed=
+	for p in $PKGS; do
+		dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -q installed && installed="$installed $p"
+	done
+	# shellcheck disable=SC2086
+	[ -z "$installed" ] || apt-get purge -y -q $installed >"$OUT/purge.log" 2>&1
+	if command -v dkms >/dev/null && [ -n "$(dkms status -m flakeid -v "$VER" 2>/dev/null)" ]; then
+		dkms remove -m flakeid -v "$VER" --all >/dev/null 2>&1
+	fi
+	rm -rf "/usr/src/flakeid-$VER"
+}
+
+# --- 1. static checks and flakeid-floor on the host ------------------------
+if want host; then
+note "host: files and flakeid-floor"
+mod_ver=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' kmod/main.c)
+deb_ver=$(dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
+check "versions agree: dkms.conf $VER, MODULE_VERSION $mod_ver, debian/changelog $deb_ver" \
+	'[ -n "$VER" ] && [ "$VER" = "$mod_ver" ] && [ "$VER" = "$deb_ver" ]'
+check "shell scripts parse (sh -n)" \
+	'for f in packaging/flakeid-floor packaging/dkms.sh packaging/build-deb.sh \
+		tests/packaging/floor-host.sh tests/packaging/guest-floor.sh; do sh -n "$f" || exit 1; done &&
+	 bash -n tests/packaging/run.sh'
+if command -v systemd-analyze >/dev/null; then
+	# Only what the files say; the installed copies are verified in part 4.
+	check "systemd units: no errors from systemd-analyze verify" \
+		'! systemd-analyze verify --man=no packaging/systemd/*.service packaging/systemd/*.timer 2>&1 |
+			grep -v "is not executable: No such file" | grep .'
+else
+	skip "systemd units: systemd-analyze not installed"
+fi
+relay "flakeid-floor: " < <(tests/packaging/floor-host.sh 2>"$OUT/floor-host.err")
+fi
+
+command -v dkms >/dev/null || { not_ok "dkms installed (scripts/install-deps.sh)"; finish; }
+clean_state
+
+# --- 2. DKMS -----------------------------------------------------------------
+if want dkms; then
+note "DKMS: $K"
+make -s dkms-install KERNELRELEASE="$K" >"$OUT/dkms-install.log" 2>&1
+ko=$(ls "/lib/modules/$K/updates/dkms/flakeid.ko"* 2>/dev/null | head -n 1)
+check "make dkms-install builds and installs flakeid.ko into /lib/modules/$K/updates/dkms" '[ -n "$ko" ]'
+check "dkms status: flakeid/$VER installed for $K" \
+	'dkms status -m flakeid -v "$VER" -k "$K" | grep -q ": installed"'
+check "the module's vermagic is $K's" \
+	'[ -n "$ko" ] && modinfo -F vermagic "$ko" | grep -q "^$K "'
+mkdir -p "$OUT/ko/$K"
+rm -f "$OUT/ko/$K/flakeid.ko"
+[ -n "$ko" ] && cp "$ko" "$OUT/ko/$K/flakeid.ko"
+make -s dkms-remove >"$OUT/dkms-remove.log" 2>&1
+check "make dkms-remove takes it out of /lib/modules, DKMS and /usr/src" \
+	'[ ! -e "/lib/modules/$K/updates/dkms/flakeid.ko" ] && [ -z "$(dkms status -m flakeid)" ] && [ ! -e "/usr/src/flakeid-$VER" ]'
+fi
+
+# Debian's PREEMPT_RT headers (and image, for the guest), unpacked privately.
+RTK= RTHDR= RTIMG=
+rt_fetch() {
+	local d=$OUT/rt rel common img try
+	mkdir -p "$d/debs"
+	: >"$d/download.log"
+	# Stale package lists can name versions the archive has dropped:
+	# on a failed download, refresh them once and look again.
+	for try in 1 2; do
+		rel=$(apt-cache depends linux-headers-rt-amd64 2>/dev/null |
+			sed -n 's/^ *Depends: linux-headers-\(.*-rt-amd64\)$/\1/p' | head -n 1)
+		common=$(apt-cache depends "linux-headers-$rel" 2>/dev/null |
+			sed -n 's/^ *Depends: \(linux-headers-.*-common-rt\)$/\1/p' | head -n 1)
+		img=linux-image-$rel
+		[ -n "$rel" ] && [ -n "$common" ] && [ "$(cat "$d/release" 2>/dev/null)" = "$rel" ] && break
+		rm -rf "$d/debs"/* "$d/root" "$d/release"
+		[ -n "$rel" ] && [ -n "$common" ] &&
+			(cd "$d/debs" && apt-get download "linux-headers-$rel" "$common" "$img") >>"$d/download.log" 2>&1 &&
+			break
+		rm -rf "$d/debs"/*
+		[ "$try" = 2 ] && { note "cannot download the PREEMPT_RT packages, see $d/download.log"; return 1; }
+		apt-get update -q >>"$d/download.log" 2>&1
+	done
+	if [ "$(cat "$d/release" 2>/dev/null)" != "$rel" ]; then
+		mkdir -p "$d/root"
+		for f in "$d/debs"/linux-headers-*.deb; do dpkg-deb -x "$f" "$d/root" || return 1; done
+		# Only the kernel and the module lists, not 400 MB of modules.
+		dpkg-deb --fsys-tarfile "$d/debs/${img}"_*.deb | tar -x -C "$d/root" \
+			--wildcards './boot/vmlinuz-*' "./lib/modules/$rel/modules.builtin*" \
+			"./lib/modules/$rel/modules.order" || return 1
+		# The headers point at /usr/src and /usr/lib/linux-kbuild-6.1 by
+		# absolute path: point them into the unpacked tree and the host's kbuild.
+		sed -i "s|^include /usr/src/|include $d/root/usr/src/|" "$d/root/usr/src/linux-headers-$rel/Makefile"
+		mkdir -p "$d/root/usr/lib"
+		ln -sfn "$(readlink -f /usr/lib/linux-kbuild-6.1)" "$d/root/usr/lib/linux-kbuild-6.1"
+		echo "$rel" >"$d/release"
+	fi
+	RTK=$rel
+	RTHDR=$d/root/usr/src/linux-headers-$rel
+	RTIMG=$d/root/boot/vmlinuz-$rel
+}
+if [ "$RT" = 0 ]; then
+	want dkms && skip "DKMS build for PREEMPT_RT (FLAKEID_PKG_RT=0)"
+elif ! want dkms; then
+	want guest && rt_fetch
+elif rt_fetch; then
+	note "DKMS: $RTK (PREEMPT_RT, headers in $RTHDR)"
+	# "From a checkout": dkms add copies the tree it is given to /usr/src.
+	co=$OUT/checkout
+	rm -rf "$co"
+	mkdir -p "$co"
+	git ls-files -z --cached --others --exclude-standard |
+		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
+		tar --null -T - -cf - | tar -xf - -C "$co"
+	{
+		dkms add "$co" &&
+		dkms build -m flakeid -v "$VER" -k "$RTK" --kernelsourcedir "$RTHDR"
+	} >"$OUT/dkms-rt.log" 2>&1
+	rtko=$(find "/var/lib/dkms/flakeid/$VER/$RTK" -name 'flakeid.ko*' 2>/dev/null | head -n 1)
+	check "dkms add <checkout> + dkms build for $RTK (PREEMPT_RT headers)" '[ -n "$rtko" ]'
+	if [ -z "$rtko" ]; then
+		grep -E 'error|Error' "$OUT/dkms-rt.log" /var/lib/dkms/flakeid/"$VER"/build/make.log 2>/dev/null |
+			head -n 8 | sed 's/^/#   /'
+	fi
+	check "the PREEMPT_RT module's vermagic says preempt_rt" \
+		'[ -n "$rtko" ] && modinfo -F vermagic "$rtko" | grep -q "^$RTK .*preempt_rt"'
+	mkdir -p "$OUT/ko/$RTK"
+	rm -f "$OUT/ko/$RTK/flakeid.ko"
+	[ -n "$rtko" ] && cp "$rtko" "$OUT/ko/$RTK/flakeid.ko"
+	clean_state
+else
+	not_ok "Debian's PREEMPT_RT headers and image (apt-get download)"
+fi
+
+# --- 3. the guest --------------------------------------------------------------
+# Stage /lib/modules/<ver> with the DKMS module and depmod's indexes, plus
+# the packaging files and kmod; run guest-floor.sh with them.
+guest() {
+	local krel=$1 kernel=$2 modsrc=$3 label=$4 st=$OUT/guest/$1 rc=0
+	local -a extra
+	rm -rf "$st"
+	mkdir -p "$st/lib/modules/$krel/updates/dkms" "$st/files"
+	cp "$OUT/ko/$krel/flakeid.ko" "$st/lib/modules/$krel/updates/dkms/"
+	for f in modules.builtin modules.builtin.modinfo modules.order; do
+		[ -e "$modsrc/$f" ] && cp "$modsrc/$f" "$st/lib/modules/$krel/"
+	done
+	depmod -b "$st" "$krel" || return 1
+	sed 's/^options flakeid .*/options flakeid region_id=3 app_id=5 machine_id=7/' \
+		packaging/modprobe/flakeid.conf >"$st/files/modprobe.conf"
+	extra=(--extra-file "$st/lib/modules/$krel:/lib/modules/$krel"
+		--extra-file "packaging/flakeid-floor:/usr/sbin/flakeid-floor"
+		--extra-file "packaging/default/flakeid:/etc/default/flakeid"
+		--extra-file "$st/files/modprobe.conf:/etc/modprobe.d/flakeid.conf"
+		--extra-file "packaging/modprobe/flakeid-floor.conf:/lib/modprobe.d/flakeid-floor.conf")
+	# kmod's modprobe (busybox's ignores install/remove commands) and what
+	# it links against, as real files.
+	local kmod lib interp
+	kmod=$(readlink -f "$(command -v kmod)")
+	cp "$kmod" "$st/files/kmod"
+	extra+=(--extra-file "$st/files/kmod:/usr/bin/kmod")
+	for lib in $(ldd "$kmod" | awk '$3 ~ /^\// { print $3 }'); do
+		cp -L "$lib" "$st/files/$(basename "$lib")"
+		extra+=(--extra-file "$st/files/$(basename "$lib"):/lib/x86_64-linux-gnu/$(basename "$lib")")
+	done
+	interp=$(readelf -l "$kmod" | sed -n 's/.*interpreter: \(.*\)\]$/\1/p')
+	cp -L "$interp" "$st/files/interp"
+	extra+=(--extra-file "$st/files/interp:$interp")
+
+	tests/qemu/run-guest.sh --quiet --no-module --smp 2 --timeout 600 \
+		--kernel "$kernel" --main tests/packaging/guest-floor.sh \
+		--out "$OUT/guest-$krel.out" --log "$OUT/guest-$krel.log" \
+		"${extra[@]}" 2>"$OUT/guest-$krel.err" || rc=$?
+	relay "guest $label: " <"$OUT/guest-$krel.out"
+	case $rc in
+	0|3) ;;
+	*) not_ok "guest $label ran to the end with a clean kernel log ($(tail -n 1 "$OUT/guest-$krel.err"))" ;;
+	esac
+}
+
+if want guest; then
+note "guest: $K"
+if [ -s "$OUT/ko/$K/flakeid.ko" ]; then
+	guest "$K" "/boot/vmlinuz-$K" "/lib/modules/$K" "$K"
+else
+	not_ok "guest $K: no DKMS-built module to load"
+fi
+if [ "$RT" != 0 ] && [ -n "$RTK" ]; then
+	note "guest: $RTK (PREEMPT_RT)"
+	if [ -s "$OUT/ko/$RTK/flakeid.ko" ]; then
+		guest "$RTK" "$RTIMG" "$OUT/rt/root/lib/modules/$RTK" "$RTK"
+	else
+		not_ok "guest $RTK: no DKMS-built module to load"
+	fi
+fi
+fi
+
+# --- 4. Debian packages ---------------------------------------------------------
+want deb || finish
+note "Debian packages"
+DEB=$OUT/deb
+packaging/build-deb.sh "$DEB" >"$OUT/deb.log" 2>&1
+debs=
+for p in flakeid-dkms_"$VER"_all libflakeid1_"$VER"_amd64 libflakeid-dev_"$VER"_amd64 flakeid_"$VER"_amd64; do
+	if [ -e "$DEB/$p.deb" ]; then debs="$debs $DEB/$p.deb"; else note "missing $p.deb"; fi
+done
+check "dpkg-buildpackage -us -uc -b builds flakeid-dkms, libflakeid1, libflakeid-dev, flakeid" \
+	'[ "$(echo $debs | wc -w)" = 4 ]'
+if [ -z "$debs" ]; then
+	sed 's/^/#   /' "$OUT/deb.log" | tail -n 20
+	finish
+fi
+
+if command -v lintian >/dev/null; then
+	lintian --tag-display-limit 0 -L '>=info' "$DEB"/*.changes >"$OUT/lintian.log" 2>&1
+	check "lintian: no errors" '! grep -q "^E: " "$OUT/lintian.log"'
+	note "lintian: $(grep -c '^W: ' "$OUT/lintian.log") warnings, $(grep -c '^I: ' "$OUT/lintian.log") info (in $OUT/lintian.log)"
+else
+	not_ok "lintian installed (scripts/install-deps.sh)"
+fi
+
+check "flakeid ships the udev rule, modprobe, modules-load and systemd files, man pages" \
+	'c=$(dpkg-deb -c "$DEB/flakeid_${VER}_amd64.deb");
+	 for f in ./lib/udev/rules.d/60-flakeid.rules ./etc/modprobe.d/flakeid.conf \
+		./lib/modprobe.d/flakeid-floor.conf ./usr/lib/modules-load.d/flakeid.conf \
+		./lib/systemd/system/flakeid-floor.service ./lib/systemd/system/flakeid-floor-save.timer \
+		./usr/sbin/flakeid-floor ./usr/bin/flakeid ./usr/share/man/man8/flakeid-floor.8.gz \
+		./usr/share/man/man1/flakeid.1.gz; do
+		echo "$c" | grep -q " $f\$" || { echo "# flakeid lacks $f"; exit 1; }
+	 done'
+
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $debs >"$OUT/apt-install.log" 2>&1
+check "the four packages install on the host" \
+	'for p in $PKGS; do dpkg-query -W -f="\${db:Status-Status}" $p | grep -qx installed || exit 1; done'
+ko=$(ls "/lib/modules/$K/updates/dkms/flakeid.ko"* 2>/dev/null | head -n 1)
+check "flakeid-dkms built and installed the module for $K" \
+	'[ -n "$ko" ] && modinfo -F vermagic "$ko" | grep -q "^$K " && dkms status -m flakeid -k "$K" | grep -q ": installed"'
+check "modprobe sees the install/remove hooks and the options" \
+	'modprobe -n -v -S "$K" flakeid 2>&1 | grep -q "^install .*flakeid-floor modprobe-arg" &&
+	 modprobe -n -v -S "$K" flakeid 2>&1 | grep -q "region_id=0 app_id=0 machine_id=0"'
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the installed units" \
+		'systemd-analyze verify /lib/systemd/system/flakeid-floor.service \
+			/lib/systemd/system/flakeid-floor-save.service \
+			/lib/systemd/system/flakeid-floor-save.timer >"$OUT/verify.log" 2>&1 && ! grep -q . "$OUT/verify.log"'
+fi
+check "the installed flakeid and flakeid-floor run" \
+	'flakeid --help >/dev/null 2>&1 && flakeid-floor show >/dev/null'
+check "libflakeid-dev: pkg-config finds flakeid" 'pkg-config --exists flakeid'
+
+clean_state
+check "purging the packages removes the module again" \
+	'[ ! -e "/lib/modules/$K/updates/dkms/flakeid.ko" ] && [ -z "$(dkms status -m flakeid)" ]'
+
+finish
