@@ -1,0 +1,656 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Concurrency and fault tests for /dev/flakeid: every CPU generating at
+ * once, threads sharing one file, CPU hotplug and live reconfiguration under
+ * load, and wall-clock steps.  The clock test is declared last because it
+ * leaves the ID clock an hour ahead of the wall clock.
+ *
+ * Worker threads never use the harness macros (they are not thread-safe);
+ * they count violations and the main thread checks the counts.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#include "flakeid_util.h"
+
+#define CPU_ONLINE "/sys/devices/system/cpu/cpu%d/online"
+
+/* The default layout, which the fixture checks before every test. */
+static const struct fl_layout def_layout = { 41, 4, 3, 5, 10 };
+
+struct worker {
+	pthread_t th;
+	int fd;
+	int cpu;		/* pin to this CPU, or -1 */
+	bool follow;		/* re-pin to cpu before every call (hotplug) */
+	unsigned int chunk;	/* IDs per call */
+	unsigned int pause_us;	/* sleep between calls */
+	bool check_shared;	/* same-file ordering against other threads */
+	bool check_config;	/* ids must decode to a published state */
+	uint64_t *ids;		/* stored IDs, up to cap */
+	size_t cap, n, target;	/* target 0: run until stop */
+	uint64_t *scratch;
+	uint64_t last, calls, fetched;
+	long err;		/* first unexpected -errno */
+	uint64_t not_increasing, not_above_shared, bad_config, wrong_cpu;
+};
+
+static volatile bool stop_workers;
+static uint64_t shared_max;	/* highest ID of any completed call */
+
+/* Configurations (region, app, machine) that have been in effect. */
+#define MAX_STATES 256
+static uint32_t states[MAX_STATES][3];
+static unsigned int nstates;
+
+static void publish_max(uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(&shared_max, __ATOMIC_RELAXED);
+
+	while (cur < v && !__atomic_compare_exchange_n(&shared_max, &cur, v,
+			false, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
+		;
+}
+
+static bool state_known(uint64_t id)
+{
+	unsigned int n = __atomic_load_n(&nstates, __ATOMIC_ACQUIRE), i;
+	struct fl_fields f;
+
+	fl_split(&def_layout, id, &f);
+	for (i = 0; i < n; i++)
+		if (states[i][0] == f.region && states[i][1] == f.app &&
+		    states[i][2] == f.machine)
+			return true;
+	return false;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	uint64_t snap = 0, *dst;
+	size_t want, i;
+	long got;
+
+	if (w->cpu >= 0 && !w->follow) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		if (sched_setaffinity(0, sizeof(set), &set) ||
+		    sched_getcpu() != w->cpu)
+			w->wrong_cpu++;
+	}
+	while (!stop_workers && (!w->target || w->n < w->target)) {
+		want = w->chunk;
+		if (w->n < w->cap) {
+			dst = w->ids + w->n;
+			if (want > w->cap - w->n)
+				want = w->cap - w->n;
+		} else {
+			dst = w->scratch;
+		}
+		if (w->follow) {
+			cpu_set_t set;
+
+			/* Fails while the CPU is offline: then run anywhere. */
+			CPU_ZERO(&set);
+			CPU_SET(w->cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+		}
+		if (w->check_shared)
+			snap = __atomic_load_n(&shared_max, __ATOMIC_ACQUIRE);
+		if (w->calls++ % 4 == 3)
+			got = fl_read(w->fd, dst, want);
+		else
+			got = fl_batch(w->fd, dst, want, 0);
+		if (got == -EINTR)
+			continue;
+		if (got <= 0) {
+			w->err = got ? got : -ENODATA;
+			break;
+		}
+		for (i = 0; i < (size_t)got; i++) {
+			if (dst[i] <= w->last)
+				w->not_increasing++;
+			w->last = dst[i];
+			if (w->check_config && !state_known(dst[i]))
+				w->bad_config++;
+		}
+		if (w->check_shared && dst[0] <= snap)
+			w->not_above_shared++;
+		publish_max(dst[got - 1]);
+		w->fetched += got;
+		if (dst != w->scratch)
+			w->n += got;
+		if (w->pause_us)
+			usleep(w->pause_us);
+	}
+	return NULL;
+}
+
+static int online_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	int cpu, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < max; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			cpus[n++] = cpu;
+	return n;
+}
+
+/* Start @nw workers; each gets its slice of @all (cap IDs each). */
+static int start_workers(struct worker *w, int nw, uint64_t *all, size_t cap)
+{
+	int i;
+
+	stop_workers = false;
+	__atomic_store_n(&shared_max, 0, __ATOMIC_RELEASE);
+	for (i = 0; i < nw; i++) {
+		w[i].ids = all + (size_t)i * cap;
+		w[i].cap = cap;
+		w[i].scratch = calloc(w[i].chunk, sizeof(uint64_t));
+		if (!w[i].scratch)
+			return -ENOMEM;
+		if (pthread_create(&w[i].th, NULL, worker_main, &w[i]))
+			return -EAGAIN;
+	}
+	return 0;
+}
+
+/* Wait for the workers; with @stop, tell them to finish first. */
+static void join_workers(struct worker *w, int nw, bool stop)
+{
+	int i;
+
+	if (stop)
+		stop_workers = true;
+	for (i = 0; i < nw; i++) {
+		pthread_join(w[i].th, NULL);
+		free(w[i].scratch);
+		w[i].scratch = NULL;
+	}
+}
+
+/* Per-thread results, then every stored ID unique across threads. */
+static void check_workers(struct __test_metadata *_metadata, struct worker *w,
+			  int nw, uint64_t *all, size_t cap)
+{
+	size_t total = 0, dups;
+	int i;
+
+	for (i = 0; i < nw; i++) {
+		EXPECT_EQ(0L, w[i].err) TH_LOG("thread %d: %s", i, strerror((int)-w[i].err));
+		EXPECT_EQ(0ULL, (unsigned long long)w[i].not_increasing)
+			TH_LOG("thread %d", i);
+		EXPECT_EQ(0ULL, (unsigned long long)w[i].not_above_shared)
+			TH_LOG("thread %d", i);
+		EXPECT_EQ(0ULL, (unsigned long long)w[i].bad_config)
+			TH_LOG("thread %d", i);
+		EXPECT_EQ(0ULL, (unsigned long long)w[i].wrong_cpu)
+			TH_LOG("thread %d (cpu %d)", i, w[i].cpu);
+		EXPECT_LT(0ULL, (unsigned long long)w[i].fetched) TH_LOG("thread %d", i);
+		TH_LOG("thread %d (cpu %d%s): %llu IDs in %llu calls, %zu kept", i,
+		       w[i].cpu, w[i].follow ? ", following" : "",
+		       (unsigned long long)w[i].fetched,
+		       (unsigned long long)w[i].calls, w[i].n);
+		/* Compact the stored slices into one array. */
+		if (w[i].n)
+			memmove(all + total, all + (size_t)i * cap,
+				w[i].n * sizeof(uint64_t));
+		total += w[i].n;
+	}
+	dups = fl_count_dups(all, total);
+	EXPECT_EQ(0UL, (unsigned long)dups) TH_LOG("%zu duplicates in %zu IDs", dups, total);
+	TH_LOG("%zu IDs checked", total);
+}
+
+static int cpu_online_write(int cpu, const char *val)
+{
+	char path[96];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), CPU_ONLINE, cpu);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static void all_cpus_online(void)
+{
+	int cpu;
+
+	for (cpu = 1; cpu < 64; cpu++)
+		if (cpu_online_write(cpu, "1") == -ENOENT)
+			break;
+}
+
+/* Wall-clock save/restore for the clock test (and its teardown). */
+
+static bool clock_saved;
+static struct timespec wall0, mono0;
+
+static void save_wall_clock(void)
+{
+	clock_gettime(CLOCK_REALTIME, &wall0);
+	clock_gettime(CLOCK_MONOTONIC, &mono0);
+	clock_saved = true;
+}
+
+/* Put the wall clock back where it would be had nobody touched it. */
+static int restore_wall_clock(void)
+{
+	struct timespec m, t;
+	int64_t ns;
+
+	if (!clock_saved)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &m);
+	ns = (int64_t)(m.tv_sec - mono0.tv_sec) * 1000000000LL +
+	     (m.tv_nsec - mono0.tv_nsec) + wall0.tv_nsec;
+	t.tv_sec = wall0.tv_sec + ns / 1000000000LL;
+	t.tv_nsec = ns % 1000000000LL;
+	clock_saved = false;
+	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
+}
+
+static int step_wall_clock(int64_t ms)
+{
+	struct timespec t;
+	int64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	ns = (int64_t)t.tv_nsec + (ms % 1000) * 1000000LL;
+	t.tv_sec += ms / 1000 + (ns < 0 ? -1 : ns / 1000000000LL);
+	t.tv_nsec = ((ns % 1000000000LL) + 1000000000LL) % 1000000000LL;
+	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
+}
+
+FIXTURE(stress) {
+	int fd;
+};
+
+FIXTURE_SETUP(stress)
+{
+	struct flakeid_config c;
+
+	self->fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, self->fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, fl_restore_defaults());
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	ASSERT_EQ(def_layout.ts, c.timestamp_bits);
+	ASSERT_EQ(def_layout.seq, c.sequence_bits);
+	ASSERT_EQ(def_layout.machine, c.machine_bits);
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	/* A clock test that stopped half-way must not leave the clock off. */
+	EXPECT_EQ(0, restore_wall_clock());
+	all_cpus_online();
+	close(self->fd);
+	EXPECT_EQ(0, fl_restore_defaults());
+}
+
+/* One pinned thread per CPU plus as many unpinned, each with its own fd. */
+TEST_F_TIMEOUT(stress, all_cpus_unique, 300)
+{
+	const size_t total = 10000000;
+	int cpus[64], ncpu, nw, i;
+	struct worker w[128];
+	uint64_t i0, r0, i1, r1;
+	uint64_t *all;
+	size_t per;
+
+	ncpu = online_cpus(cpus, 64);
+	ASSERT_LT(0, ncpu);
+	nw = ncpu + (ncpu < 4 ? 4 : ncpu);
+	per = total / nw + 1;
+	all = malloc((size_t)nw * per * sizeof(uint64_t));
+	ASSERT_TRUE(all != NULL);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < nw; i++) {
+		w[i].fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, w[i].fd);
+		w[i].cpu = i < ncpu ? cpus[i] : -1;
+		w[i].chunk = 1000;
+		w[i].target = per;
+	}
+	i0 = fl_sysfs_u64("ids_issued");
+	r0 = fl_sysfs_u64("refills");
+	ASSERT_EQ(0, start_workers(w, nw, all, per));
+	join_workers(w, nw, false);
+	for (i = 0; i < nw; i++) {
+		close(w[i].fd);
+		EXPECT_EQ(per, w[i].n) TH_LOG("thread %d", i);
+	}
+	i1 = fl_sysfs_u64("ids_issued");
+	r1 = fl_sysfs_u64("refills");
+	EXPECT_LE(i0 + (uint64_t)nw * per, i1);
+	EXPECT_GE((i1 - i0) / 16, r1 - r0) {
+		TH_LOG("%llu refills for %llu IDs", (unsigned long long)(r1 - r0),
+		       (unsigned long long)(i1 - i0));
+	}
+	check_workers(_metadata, w, nw, all, per);
+	free(all);
+}
+
+/*
+ * Threads sharing one open file: each call returns IDs above every ID of
+ * any call on that file that completed before it started.
+ */
+TEST_F_TIMEOUT(stress, shared_fd_ordering, 300)
+{
+	const int nw = 8;
+	const size_t per = 60000;
+	struct worker w[8];
+	uint64_t *all;
+	int i;
+
+	all = malloc(nw * per * sizeof(uint64_t));
+	ASSERT_TRUE(all != NULL);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < nw; i++) {
+		w[i].fd = self->fd;
+		w[i].cpu = -1;
+		w[i].chunk = 200 + 100 * i;
+		w[i].target = per;
+		w[i].check_shared = true;
+	}
+	ASSERT_EQ(0, start_workers(w, nw, all, per));
+	join_workers(w, nw, false);
+	for (i = 0; i < nw; i++)
+		EXPECT_EQ(per, w[i].n) TH_LOG("thread %d", i);
+	check_workers(_metadata, w, nw, all, per);
+	free(all);
+}
+
+/*
+ * Readers keep going while CPUs go offline and come back: some unpinned,
+ * one following each hot-plugged CPU (pinned to it whenever it is online,
+ * so calls run on it right up to the moment it goes and as soon as it is
+ * back, with whatever per-CPU state it kept).
+ */
+TEST_F_TIMEOUT(stress, cpu_hotplug, 300)
+{
+	const size_t cap = 800000;
+	int cpu, ncpu, round, offlined = 0, failed = 0, i, ret, nw;
+	struct worker w[8];
+	int64_t t0;
+	uint64_t *all;
+	char path[96];
+
+	ncpu = (int)sysconf(_SC_NPROCESSORS_CONF);
+	if (ncpu > 4)
+		ncpu = 4;
+	snprintf(path, sizeof(path), CPU_ONLINE, 1);
+	if (ncpu < 2 || access(path, W_OK))
+		SKIP(return, "no hot-pluggable CPU (%s)", path);
+
+	nw = 4 + ncpu - 1;
+	all = malloc(nw * cap * sizeof(uint64_t));
+	ASSERT_TRUE(all != NULL);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < nw; i++) {
+		w[i].fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, w[i].fd);
+		w[i].cpu = i < 4 ? -1 : i - 3;
+		w[i].follow = i >= 4;
+		w[i].chunk = 512;
+		w[i].pause_us = 200;
+	}
+	ASSERT_EQ(0, start_workers(w, nw, all, cap));
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	for (round = 0; round < 6; round++) {
+		for (cpu = 1; cpu < ncpu; cpu++) {
+			ret = cpu_online_write(cpu, "0");
+			if (ret) {
+				failed++;
+				TH_LOG("cpu%d offline: %s", cpu, strerror(-ret));
+				continue;
+			}
+			offlined++;
+			fl_sleep_ms(30);
+			ret = cpu_online_write(cpu, "1");
+			if (ret) {
+				failed++;
+				TH_LOG("cpu%d online: %s", cpu, strerror(-ret));
+			}
+			fl_sleep_ms(30);
+		}
+		if (fl_now_ms(CLOCK_MONOTONIC) - t0 > 20000)
+			break;
+	}
+	join_workers(w, nw, true);
+	all_cpus_online();
+	for (i = 0; i < nw; i++)
+		close(w[i].fd);
+	TH_LOG("%d offline/online cycles in %lld ms", offlined,
+	       (long long)(fl_now_ms(CLOCK_MONOTONIC) - t0));
+	EXPECT_EQ(0, failed);
+	EXPECT_LE(3, offlined);
+	check_workers(_metadata, w, nw, all, cap);
+	free(all);
+}
+
+/*
+ * A writer cycles region/app/machine (decreases included) while readers
+ * run.  Every ID decodes to a configuration that was in effect; an ID
+ * fetched after a store returns exceeds every ID fetched before the store
+ * started, and carries the new configuration.
+ */
+TEST_F_TIMEOUT(stress, reconfigure_under_load, 300)
+{
+	static const uint32_t seq[][3] = {
+		{ 3, 5, 17 }, { 1, 2, 4 }, { 15, 7, 31 }, { 0, 1, 0 },
+		{ 7, 0, 9 }, { 2, 6, 1 }, { 9, 3, 30 }, { 0, 0, 2 },
+	};
+	static const char *const names[] = { "region_id", "app_id", "machine_id" };
+	const int nw = 4;
+	const size_t cap = 1200000;
+	uint32_t cur[3] = { 0, 0, 0 };
+	unsigned int writes = 0, late = 0, wrong = 0, retries = 0;
+	struct worker w[4];
+	struct fl_fields f;
+	int round, k, fld, i, wfd, tries;
+	uint64_t snap, fresh, *all;
+	long ret;
+
+	/* The fixture restored ids 0:0:0, the first state. */
+	nstates = 0;
+	memcpy(states[nstates], cur, sizeof(cur));
+	__atomic_store_n(&nstates, 1, __ATOMIC_RELEASE);
+
+	all = malloc(nw * cap * sizeof(uint64_t));
+	ASSERT_TRUE(all != NULL);
+	wfd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, wfd);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < nw; i++) {
+		w[i].fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, w[i].fd);
+		w[i].cpu = -1;
+		w[i].chunk = 256;
+		w[i].check_config = true;
+	}
+	ASSERT_EQ(0, start_workers(w, nw, all, cap));
+	fl_sleep_ms(50);
+	for (round = 0; round < 2; round++) {
+		for (k = 0; k < (int)ARRAY_SIZE(seq); k++) {
+			for (fld = 0; fld < 3; fld++) {
+				cur[fld] = seq[k][fld];
+				/* Publish the state before it can appear. */
+				memcpy(states[nstates], cur, sizeof(cur));
+				__atomic_store_n(&nstates, nstates + 1, __ATOMIC_RELEASE);
+
+				snap = __atomic_load_n(&shared_max, __ATOMIC_ACQUIRE);
+				ret = fl_sysfs_write_u64(names[fld], cur[fld]);
+				/* Only borrowed ms far ahead may excuse a refusal. */
+				for (tries = 0; ret == -ERANGE && tries < 20; tries++) {
+					retries++;
+					fl_sleep_ms(100);
+					snap = __atomic_load_n(&shared_max, __ATOMIC_ACQUIRE);
+					ret = fl_sysfs_write_u64(names[fld], cur[fld]);
+				}
+				if (ret <= 0) {
+					TH_LOG("%s <- %u: %s", names[fld], cur[fld],
+					       strerror((int)-ret));
+					goto out;
+				}
+				writes++;
+				if (fl_read(wfd, &fresh, 1) != 1)
+					goto out;
+				if (fresh <= snap)
+					late++;
+				fl_split(&def_layout, fresh, &f);
+				if (f.region != cur[0] || f.app != cur[1] ||
+				    f.machine != cur[2]) {
+					wrong++;
+					TH_LOG("after %s <- %u got %u:%u:%u",
+					       names[fld], cur[fld], f.region,
+					       f.app, f.machine);
+				}
+				fl_sleep_ms(20);
+			}
+		}
+	}
+out:
+	join_workers(w, nw, true);
+	for (i = 0; i < nw; i++)
+		close(w[i].fd);
+	close(wfd);
+	TH_LOG("%u stores, %u ERANGE retries", writes, retries);
+	EXPECT_EQ(2 * ARRAY_SIZE(seq) * 3, (size_t)writes);
+	EXPECT_EQ(0U, late);
+	EXPECT_EQ(0U, wrong);
+	check_workers(_metadata, w, nw, all, cap);
+	free(all);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Read @n IDs with a stall guard: returns the count or -errno, and the
+ * time it took in *@ms.  A read stuck for 10 s is interrupted (EINTR).
+ */
+static long timed_read(int fd, uint64_t *ids, size_t n, int64_t *ms)
+{
+	struct itimerval it = { .it_value = { 10, 0 } }, off = { 0 };
+	int64_t t0 = fl_now_ms(CLOCK_MONOTONIC);
+	long ret;
+
+	setitimer(ITIMER_REAL, &it, NULL);
+	ret = fl_read(fd, ids, n);
+	setitimer(ITIMER_REAL, &off, NULL);
+	*ms = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	return ret;
+}
+
+/* ---- wall-clock steps (last: leaves the ID clock an hour ahead) --------- */
+
+TEST_F_TIMEOUT(stress, clock_steps, 120)
+{
+	static const int64_t back[] = { 1, 5, 3600000 };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	uint64_t ids[512], prev, c0, c1;
+	struct flakeid_decode d;
+	int64_t ms, ahead, wall;
+	long n;
+	size_t s;
+	int k, i, ret;
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	save_wall_clock();
+	n = timed_read(self->fd, ids, 512, &ms);
+	ASSERT_EQ(512L, n);
+	prev = ids[511];
+
+	for (s = 0; s < ARRAY_SIZE(back); s++) {
+		c0 = fl_sysfs_u64("clock_steps_back");
+		ret = step_wall_clock(-back[s]);
+		if (ret == -EPERM)
+			SKIP(return, "cannot set the clock");
+		ASSERT_EQ(0, ret);
+		/* No stall, no repeat: each read is quick and increasing. */
+		for (k = 0; k < 20; k++) {
+			n = timed_read(self->fd, ids, 512, &ms);
+			ASSERT_LT(0L, n) TH_LOG("step -%lld ms, read %d: %s",
+						(long long)back[s], k, strerror((int)-n));
+			EXPECT_GT(2000LL, (long long)ms) {
+				TH_LOG("step -%lld ms: read %d took %lld ms",
+				       (long long)back[s], k, (long long)ms);
+			}
+			for (i = 0; i < n; i++) {
+				ASSERT_LT(prev, ids[i]) TH_LOG("step -%lld ms", (long long)back[s]);
+				prev = ids[i];
+			}
+			fl_sleep_ms(10);
+		}
+		c1 = fl_sysfs_u64("clock_steps_back");
+		TH_LOG("step -%lld ms: clock_steps_back %llu -> %llu", (long long)back[s],
+		       (unsigned long long)c0, (unsigned long long)c1);
+		EXPECT_LT(c0, c1) TH_LOG("step -%lld ms not counted", (long long)back[s]);
+	}
+	/* The ID clock kept running: about an hour ahead of the wall now. */
+	ahead = fl_sysfs_s64("ahead_ms");
+	EXPECT_LE(3590000LL, (long long)ahead);
+	EXPECT_GE(3600000LL + 120000LL, (long long)ahead);
+	ASSERT_EQ(0, fl_decode(self->fd, prev, &d));
+	EXPECT_LE(fl_now_ms(CLOCK_REALTIME) + 3590000, (int64_t)d.unix_ms);
+
+	/* Two hours forward: the ID clock follows the wall clock. */
+	ASSERT_EQ(0, step_wall_clock(2 * 3600000LL));
+	for (k = 0; k < 5; k++) {
+		n = timed_read(self->fd, ids, 64, &ms);
+		ASSERT_LT(0L, n);
+		EXPECT_GT(2000LL, (long long)ms);
+		EXPECT_LT(prev, ids[0]);
+		prev = ids[n - 1];
+		ASSERT_EQ(0, fl_decode(self->fd, ids[0], &d));
+		wall = fl_now_ms(CLOCK_REALTIME);
+		EXPECT_GT(2000LL, llabs((long long)((int64_t)d.unix_ms - wall)))
+			TH_LOG("decoded %llu, wall %lld", (unsigned long long)d.unix_ms,
+			       (long long)wall);
+		fl_sleep_ms(50);
+	}
+	ahead = fl_sysfs_s64("ahead_ms");
+	EXPECT_GT(2000LL, llabs((long long)ahead)) TH_LOG("ahead_ms %lld", (long long)ahead);
+
+	/* Back to the real time: a step back, the ID clock stays ahead. */
+	ASSERT_EQ(0, restore_wall_clock());
+	n = timed_read(self->fd, ids, 64, &ms);
+	ASSERT_LT(0L, n);
+	EXPECT_GT(2000LL, (long long)ms);
+	EXPECT_LT(prev, ids[0]);
+}
+
+TEST_HARNESS_MAIN

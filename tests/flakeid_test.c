@@ -1,0 +1,1869 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Functional and bad-input tests for /dev/flakeid: read(2), the three
+ * ioctls, the sysfs files, borrowing/waiting and signals, each checked
+ * against docs/device.md and the uapi header.  One test per behaviour; the
+ * fixture's teardown puts the default configuration back.  Built twice: as
+ * a 64-bit and a 32-bit (-m32) program, which must see the same results.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <termios.h>
+
+/* The harness header itself trips -Wunused-parameter. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#pragma GCC diagnostic pop
+#include "flakeid_util.h"
+
+/* Same shift as the default (22) but a 1-bit sequence: 2 IDs per ms. */
+#define NARROW_LAYOUT "41:4:3:14:1"
+#define MS_1H 3600000ULL
+
+#if UINTPTR_MAX > 0xffffffffUL
+#define KERNEL_ADDR ((void *)0xffffffff81000000UL)
+#else
+/* Above TASK_SIZE of a compat task: the kernel's side of the split. */
+#define KERNEL_ADDR ((void *)0xfffff000UL)
+#endif
+
+/* NULL hidden from the compiler, which would refuse read(fd, NULL, 8). */
+static void *volatile null_ptr;
+
+static long sys_read(int fd, void *buf, size_t len)
+{
+	ssize_t n = read(fd, buf, len);
+
+	return n < 0 ? -errno : (long)n;
+}
+
+static long sys_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/* Two pages with the second one unmapped: the first page's address. */
+static char *map_page_then_hole(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (munmap(p + pg, pg)) {
+		munmap(p, 2 * pg);
+		return NULL;
+	}
+	memset(p, 0, pg);
+	return p;
+}
+
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t set;
+	int cpu;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
+		if (CPU_ISSET(cpu, &set)) {
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			sched_setaffinity(0, sizeof(set), &set);
+			return;
+		}
+	}
+}
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	got_signal++;
+}
+
+/* Deliver SIGALRM once after @ms, with or without SA_RESTART. */
+static int arm_signal(long ms, bool restart)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct itimerval it = {
+		.it_value = { ms / 1000, (ms % 1000) * 1000 },
+	};
+
+	sa.sa_flags = restart ? SA_RESTART : 0;
+	sigemptyset(&sa.sa_mask);
+	got_signal = 0;
+	if (sigaction(SIGALRM, &sa, NULL))
+		return -errno;
+	return setitimer(ITIMER_REAL, &it, NULL) ? -errno : 0;
+}
+
+static void disarm_signal(void)
+{
+	struct itimerval it = { 0 };
+
+	setitimer(ITIMER_REAL, &it, NULL);
+	signal(SIGALRM, SIG_IGN);
+}
+
+FIXTURE(flakeid) {
+	int fd;
+	bool settle;	/* borrowed milliseconds left behind: wait them out */
+};
+
+FIXTURE_SETUP(flakeid)
+{
+	self->fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("open %s: %s", FLAKEID_DEVICE_PATH, strerror(errno));
+	}
+}
+
+FIXTURE_TEARDOWN(flakeid)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->settle)
+		fl_settle();
+	/* A test that cannot put the defaults back breaks every later one. */
+	EXPECT_EQ(0, fl_restore_defaults());
+}
+
+/* ---- configuration reporting ------------------------------------------ */
+
+/* main.sh loads the module without parameters: the header's defaults. */
+TEST_F(flakeid, config_defaults)
+{
+	struct flakeid_config c;
+	char buf[64];
+
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_EQ(FLAKEID_DEFAULT_EPOCH_MS, c.epoch_ms);
+	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_TIMESTAMP_BITS, c.timestamp_bits);
+	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_REGION_BITS, c.region_bits);
+	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_APP_BITS, c.app_bits);
+	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_MACHINE_BITS, c.machine_bits);
+	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_SEQUENCE_BITS, c.sequence_bits);
+	EXPECT_EQ(0U, c.region_id);
+	EXPECT_EQ(0U, c.app_id);
+	EXPECT_EQ(0U, c.machine_id);
+	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_MAX_BORROW_MS, c.max_borrow_ms);
+	EXPECT_EQ(0U, c.reserved0);
+	EXPECT_EQ(0ULL, c.reserved[0]);
+	EXPECT_EQ(0ULL, c.reserved[1]);
+	EXPECT_EQ(sizeof(c), (size_t)c.size);
+
+	/* sysfs shows the same configuration. */
+	EXPECT_EQ(c.epoch_ms, fl_sysfs_u64("epoch_ms"));
+	EXPECT_EQ((uint64_t)c.region_id, fl_sysfs_u64("region_id"));
+	EXPECT_EQ((uint64_t)c.app_id, fl_sysfs_u64("app_id"));
+	EXPECT_EQ((uint64_t)c.machine_id, fl_sysfs_u64("machine_id"));
+	EXPECT_EQ((uint64_t)c.max_borrow_ms, fl_sysfs_u64("max_borrow_ms"));
+	EXPECT_EQ(c.generation, fl_sysfs_u64("generation"));
+	ASSERT_EQ(0, fl_sysfs_read("layout", buf, sizeof(buf)));
+	EXPECT_STREQ(FL_DEFAULT_LAYOUT, buf);
+}
+
+/* Writable files are 0644, counters are not writable by anyone. */
+TEST_F(flakeid, sysfs_files_and_modes)
+{
+	static const char *const rw[] = {
+		"region_id", "app_id", "machine_id", "epoch_ms", "layout",
+		"max_borrow_ms", "floor_ms",
+	};
+	static const char *const ro[] = {
+		"ids_issued", "clock_steps_back", "borrowed_ms", "waits",
+		"refills", "ahead_ms", "generation",
+	};
+	char path[256];
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(rw); i++) {
+		snprintf(path, sizeof(path), SYSFS_DIR "%s", rw[i]);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
+		EXPECT_EQ(0644U, (unsigned int)(st.st_mode & 07777)) TH_LOG("%s", path);
+	}
+	for (i = 0; i < ARRAY_SIZE(ro); i++) {
+		snprintf(path, sizeof(path), SYSFS_DIR "%s", ro[i]);
+		ASSERT_EQ(0, stat(path, &st)) TH_LOG("%s: %s", path, strerror(errno));
+		EXPECT_EQ(0U, (unsigned int)(st.st_mode & 0222)) TH_LOG("%s", path);
+		EXPECT_NE(INT64_MIN, fl_sysfs_s64(ro[i])) TH_LOG("%s", path);
+	}
+	ASSERT_EQ(0, stat(FLAKEID_DEVICE_PATH, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0444U, (unsigned int)(st.st_mode & 07777));
+}
+
+/* ---- read(2) ------------------------------------------------------------ */
+
+TEST_F(flakeid, read_zero_bytes)
+{
+	uint64_t buf[2] = { 0, 0 };
+
+	EXPECT_EQ(0L, sys_read(self->fd, buf, 0));
+	EXPECT_EQ(0L, sys_read(self->fd, null_ptr, 0));
+	EXPECT_EQ(0ULL, buf[0]);
+}
+
+TEST_F(flakeid, read_1_to_7_bytes_einval)
+{
+	uint64_t buf[2];
+	size_t len;
+
+	for (len = 1; len < 8; len++) {
+		memset(buf, 0xa5, sizeof(buf));
+		EXPECT_EQ(-EINVAL, sys_read(self->fd, buf, len)) TH_LOG("len %zu", len);
+		EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, buf[0]) TH_LOG("len %zu wrote", len);
+	}
+}
+
+/* 8k + r bytes: k IDs, the remainder is left alone. */
+TEST_F(flakeid, read_rounds_down)
+{
+	uint64_t buf[8];
+	size_t k, r;
+
+	for (k = 1; k <= 3; k += 2) {
+		for (r = 1; r < 8; r++) {
+			memset(buf, 0xa5, sizeof(buf));
+			EXPECT_EQ((long)(8 * k),
+				  sys_read(self->fd, buf, 8 * k + r))
+				TH_LOG("k %zu r %zu", k, r);
+			EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, buf[k]);
+			EXPECT_NE(0xa5a5a5a5a5a5a5a5ULL, buf[k - 1]);
+		}
+	}
+}
+
+TEST_F(flakeid, read_strictly_increasing)
+{
+	enum { N = 4096, ROUNDS = 8 };
+	uint64_t *ids = calloc(N, sizeof(*ids));
+	uint64_t prev = 0;
+	long n;
+	int r, i;
+
+	ASSERT_TRUE(ids != NULL);
+	for (r = 0; r < ROUNDS; r++) {
+		n = fl_read(self->fd, ids, N);
+		ASSERT_LT(0L, n);
+		for (i = 0; i < n; i++) {
+			ASSERT_LT(prev, ids[i]) TH_LOG("round %d index %d", r, i);
+			/* Default 63-bit layout: bit 63 never set. */
+			ASSERT_EQ(0ULL, ids[i] >> 63);
+			prev = ids[i];
+		}
+	}
+	free(ids);
+}
+
+/* More than FLAKEID_BATCH_MAX IDs asked: a short read, whole IDs. */
+TEST_F_TIMEOUT(flakeid, read_huge_buffer, 120)
+{
+	size_t len = 1UL << 30;
+	uint64_t *buf;
+	long n, i;
+
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (buf == MAP_FAILED) {
+		len = 64UL << 20;
+		buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	}
+	ASSERT_TRUE(buf != MAP_FAILED);
+	self->settle = true;
+
+	n = sys_read(self->fd, buf, len - 3);
+	ASSERT_LT(0L, n);
+	EXPECT_EQ(0L, n % 8);
+	EXPECT_LE((unsigned long)n, (unsigned long)FLAKEID_BATCH_MAX * 8);
+	for (i = 1; i < n / 8; i++)
+		ASSERT_LT(buf[i - 1], buf[i]) TH_LOG("index %ld", i);
+	munmap(buf, len);
+}
+
+TEST_F(flakeid, read_bad_buffer_efault)
+{
+	uint64_t before, after;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &before, 1));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, null_ptr, 8));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, null_ptr, 8 * 1000));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, (void *)-1L, 8));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, KERNEL_ADDR, 8));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, KERNEL_ADDR, 4096));
+	/* The file still works, and stays ordered. */
+	ASSERT_EQ(1L, fl_read(self->fd, &after, 1));
+	EXPECT_LT(before, after);
+}
+
+/*
+ * The buffer runs into an unmapped page: the whole IDs that fit before the
+ * hole are returned; an ID straddling the hole is not counted.  IDs lost to
+ * the fault are never reissued, so the next read is still greater.
+ */
+TEST_F(flakeid, read_partial_fault)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = map_page_then_hole();
+	uint64_t a, b, next, before;
+
+	ASSERT_TRUE(p != NULL);
+	ASSERT_EQ(1L, fl_read(self->fd, &before, 1));
+
+	EXPECT_EQ(16L, sys_read(self->fd, p + pg - 16, 8 * 1000));
+	memcpy(&a, p + pg - 16, 8);
+	memcpy(&b, p + pg - 8, 8);
+	EXPECT_LT(before, a);
+	EXPECT_LT(a, b);
+	ASSERT_EQ(1L, fl_read(self->fd, &next, 1));
+	EXPECT_LT(b, next);
+
+	/* Misaligned: two whole IDs and 4 bytes of a third fit. */
+	memset(p, 0, pg);
+	EXPECT_EQ(16L, sys_read(self->fd, p + pg - 20, 8 * 1000));
+	memcpy(&a, p + pg - 20, 8);
+	memcpy(&b, p + pg - 12, 8);
+	EXPECT_LT(next, a);
+	EXPECT_LT(a, b);
+	ASSERT_EQ(1L, fl_read(self->fd, &next, 1));
+	EXPECT_LT(b, next);
+
+	/* Not even one whole ID fits: nothing copied, EFAULT. */
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, p + pg - 7, 8 * 10));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, p + pg - 4, 8));
+	ASSERT_EQ(1L, fl_read(self->fd, &a, 1));
+	EXPECT_LT(next, a);
+	munmap(p, pg);
+}
+
+TEST_F(flakeid, seek_and_pread_espipe)
+{
+	uint64_t id;
+
+	errno = 0;
+	EXPECT_EQ((off_t)-1, lseek(self->fd, 0, SEEK_SET));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ((off_t)-1, lseek(self->fd, 8, SEEK_CUR));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ((ssize_t)-1, pread(self->fd, &id, 8, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	errno = 0;
+	EXPECT_EQ((ssize_t)-1, pread(self->fd, &id, 8, 4096));
+	EXPECT_EQ(ESPIPE, errno);
+}
+
+TEST_F(flakeid, mmap_enodev)
+{
+	void *p;
+
+	errno = 0;
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->fd, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(ENODEV, errno);
+	errno = 0;
+	p = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, self->fd, 0);
+	EXPECT_TRUE(p == MAP_FAILED);
+	EXPECT_EQ(ENODEV, errno);
+}
+
+TEST_F(flakeid, write_refused)
+{
+	uint64_t id = 1;
+	int fd;
+
+	errno = 0;
+	EXPECT_EQ((ssize_t)-1, write(self->fd, &id, 8));
+	EXPECT_EQ(EBADF, errno);
+
+	/* Root may open a 0444 node for writing; write then gives EINVAL. */
+	fd = open(FLAKEID_DEVICE_PATH, O_RDWR);
+	if (fd >= 0) {
+		errno = 0;
+		EXPECT_EQ((ssize_t)-1, write(fd, &id, 8));
+		EXPECT_EQ(EINVAL, errno);
+		close(fd);
+	}
+}
+
+/* ---- ioctl: commands and arguments ------------------------------------- */
+
+TEST_F(flakeid, ioctl_unknown_enotty)
+{
+	struct flakeid_batch b = { .size = sizeof(b) };
+	unsigned char zero[256] = { 0 };
+	struct termios tio;
+	const unsigned long cmds[] = {
+		_IO(FLAKEID_IOC_TYPE, 0x00),
+		_IO(FLAKEID_IOC_TYPE, 0x04),
+		_IO(FLAKEID_IOC_TYPE, 0x7f),
+		_IO(FLAKEID_IOC_TYPE, 0xff),
+		/* Size and direction are part of the command number. */
+		_IOWR(FLAKEID_IOC_TYPE, 0x01, struct flakeid_batch),
+		_IOR(FLAKEID_IOC_TYPE, 0x03, struct flakeid_config),
+		/* Other drivers' magic numbers. */
+		_IO(FLAKEID_IOC_TYPE + 1, 0x01),
+		_IO(FLAKEID_IOC_TYPE - 1, 0x03),
+		_IOWR('V', 0x01, struct flakeid_batch),
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(-ENOTTY, sys_ioctl(self->fd, cmds[i], zero))
+			TH_LOG("cmd %#lx", cmds[i]);
+		EXPECT_EQ(-ENOTTY, sys_ioctl(self->fd, cmds[i], &b))
+			TH_LOG("cmd %#lx", cmds[i]);
+	}
+	errno = 0;
+	EXPECT_EQ(-1, tcgetattr(self->fd, &tio));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
+TEST_F(flakeid, ioctl_bad_arg_efault)
+{
+	const unsigned long cmds[] = {
+		FLAKEID_IOC_BATCH, FLAKEID_IOC_DECODE, FLAKEID_IOC_CONFIG,
+	};
+	char *hole = map_page_then_hole();
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t i;
+
+	ASSERT_TRUE(hole != NULL);
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, cmds[i], NULL))
+			TH_LOG("cmd %#lx", cmds[i]);
+		EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, cmds[i], (void *)-1L))
+			TH_LOG("cmd %#lx", cmds[i]);
+		EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, cmds[i], KERNEL_ADDR))
+			TH_LOG("cmd %#lx", cmds[i]);
+		EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, cmds[i], hole + pg))
+			TH_LOG("cmd %#lx", cmds[i]);
+		/* The size member readable, the rest of the struct not. */
+		memset(hole, 0, pg);
+		*(uint32_t *)(hole + pg - 8) = 88;
+		EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, cmds[i], hole + pg - 8))
+			TH_LOG("cmd %#lx", cmds[i]);
+	}
+	munmap(hole, pg);
+}
+
+/* Fill @p with a valid request for @cmd of @size bytes (struct + tail). */
+static void valid_request(unsigned long cmd, void *p, size_t size,
+			  uint64_t *ids)
+{
+	memset(p, 0, size);
+	if (cmd == FLAKEID_IOC_BATCH) {
+		struct flakeid_batch *b = p;
+
+		b->count = 4;
+		b->ids = (uintptr_t)ids;
+	} else if (cmd == FLAKEID_IOC_DECODE) {
+		((struct flakeid_decode *)p)->id = 12345ULL << 22;
+	}
+	*(uint32_t *)p = (uint32_t)size;
+}
+
+/*
+ * The size member: below VER0 is EINVAL, larger with a zero tail works,
+ * larger with any non-zero byte in the tail is E2BIG; a tail reaching into
+ * an unmapped page is EFAULT.
+ */
+static void check_sizes(struct __test_metadata *_metadata, int fd,
+			unsigned long cmd, size_t ver0, size_t cur)
+{
+	const size_t small[] = { 0, 1, 4, 8, 16, ver0 - 8, ver0 - 1 };
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = map_page_then_hole();
+	size_t big[] = { cur + 1, cur + 7, cur + 8, cur + 64, (size_t)pg };
+	uint64_t ids[4];
+	size_t i, j;
+	long ret;
+
+	ASSERT_TRUE(p != NULL);
+	ASSERT_EQ(ver0, cur);
+
+	valid_request(cmd, p, cur, ids);
+	ASSERT_EQ(0L, sys_ioctl(fd, cmd, p)) TH_LOG("cmd %#lx valid", cmd);
+
+	for (i = 0; i < ARRAY_SIZE(small); i++) {
+		valid_request(cmd, p, cur, ids);
+		*(uint32_t *)p = (uint32_t)small[i];
+		EXPECT_EQ(-EINVAL, sys_ioctl(fd, cmd, p))
+			TH_LOG("cmd %#lx size %zu", cmd, small[i]);
+	}
+	for (i = 0; i < ARRAY_SIZE(big); i++) {
+		valid_request(cmd, p, big[i], ids);
+		EXPECT_EQ(0L, sys_ioctl(fd, cmd, p))
+			TH_LOG("cmd %#lx size %zu zero tail", cmd, big[i]);
+		/* Output never lands past the kernel's own struct. */
+		for (j = cur; j < big[i]; j++)
+			if (p[j])
+				break;
+		EXPECT_EQ(big[i], j) TH_LOG("cmd %#lx size %zu: tail written",
+					   cmd, big[i]);
+
+		valid_request(cmd, p, big[i], ids);
+		p[cur] = 1;
+		EXPECT_EQ(-E2BIG, sys_ioctl(fd, cmd, p))
+			TH_LOG("cmd %#lx size %zu first tail byte", cmd, big[i]);
+		valid_request(cmd, p, big[i], ids);
+		p[big[i] - 1] = (char)0x80;
+		EXPECT_EQ(-E2BIG, sys_ioctl(fd, cmd, p))
+			TH_LOG("cmd %#lx size %zu last tail byte", cmd, big[i]);
+	}
+	/* Huge sizes are not trusted: the tail is in an unmapped page. */
+	valid_request(cmd, p + pg - cur, cur, ids);
+	*(uint32_t *)(p + pg - cur) = (uint32_t)(cur + 8);
+	EXPECT_EQ(-EFAULT, sys_ioctl(fd, cmd, p + pg - cur)) TH_LOG("cmd %#lx", cmd);
+	/* 4 GiB: EFAULT, or E2BIG from a sanity cap (as openat2 does). */
+	valid_request(cmd, p + pg - cur, cur, ids);
+	*(uint32_t *)(p + pg - cur) = 0xffffffffU;
+	ret = sys_ioctl(fd, cmd, p + pg - cur);
+	EXPECT_TRUE(ret == -EFAULT || ret == -E2BIG) TH_LOG("cmd %#lx: %ld", cmd, ret);
+	munmap(p, pg);
+}
+
+TEST_F(flakeid, batch_struct_size)
+{
+	check_sizes(_metadata, self->fd, FLAKEID_IOC_BATCH,
+		    FLAKEID_BATCH_SIZE_VER0, sizeof(struct flakeid_batch));
+}
+
+TEST_F(flakeid, decode_struct_size)
+{
+	check_sizes(_metadata, self->fd, FLAKEID_IOC_DECODE,
+		    FLAKEID_DECODE_SIZE_VER0, sizeof(struct flakeid_decode));
+}
+
+TEST_F(flakeid, config_struct_size)
+{
+	check_sizes(_metadata, self->fd, FLAKEID_IOC_CONFIG,
+		    FLAKEID_CONFIG_SIZE_VER0, sizeof(struct flakeid_config));
+}
+
+TEST_F(flakeid, unknown_flags_einval)
+{
+	struct flakeid_batch b;
+	struct flakeid_decode d;
+	struct flakeid_config c;
+	uint64_t ids[4] = { 0 };
+	int bit;
+
+	for (bit = 0; bit < 32; bit++) {
+		uint32_t f = 1U << bit;
+
+		if (f != FLAKEID_BATCH_NONBLOCK) {
+			memset(&b, 0, sizeof(b));
+			b.size = sizeof(b);
+			b.flags = f;
+			b.count = 4;
+			b.ids = (uintptr_t)ids;
+			EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b))
+				TH_LOG("batch flag bit %d", bit);
+			EXPECT_EQ(4ULL, b.count);
+		}
+		memset(&d, 0, sizeof(d));
+		d.size = sizeof(d);
+		d.flags = f;
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_DECODE, &d))
+			TH_LOG("decode flag bit %d", bit);
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.flags = f;
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c))
+			TH_LOG("config flag bit %d", bit);
+	}
+	EXPECT_EQ(0ULL, ids[0]);
+}
+
+TEST_F(flakeid, reserved_nonzero_einval)
+{
+	const uint64_t vals[] = { 1, 1ULL << 31, 1ULL << 63, ~0ULL };
+	struct flakeid_batch b;
+	struct flakeid_decode d;
+	struct flakeid_config c;
+	uint64_t ids[4] = { 0 };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vals); i++) {
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.count = 4;
+		b.ids = (uintptr_t)ids;
+		b.reserved = vals[i];
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b));
+
+		memset(&d, 0, sizeof(d));
+		d.size = sizeof(d);
+		d.reserved = vals[i];
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_DECODE, &d));
+
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.reserved0 = (uint32_t)vals[i] | 1;
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.reserved[0] = vals[i];
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
+		memset(&c, 0, sizeof(c));
+		c.size = sizeof(c);
+		c.reserved[1] = vals[i];
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
+	}
+	EXPECT_EQ(0ULL, ids[0]);
+}
+
+/* ---- FLAKEID_IOC_BATCH ------------------------------------------------- */
+
+TEST_F(flakeid, batch_count_zero)
+{
+	struct flakeid_batch b = { .size = sizeof(b) };
+	uint64_t ids[2] = { 7, 7 };
+
+	b.ids = (uintptr_t)ids;
+	ASSERT_EQ(0L, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b));
+	EXPECT_EQ(0ULL, b.count);
+	EXPECT_EQ(7ULL, ids[0]);
+}
+
+/* Over the cap (and values whose count * 8 wraps or truncates): EINVAL. */
+TEST_F(flakeid, batch_count_over_cap_einval)
+{
+	const uint64_t counts[] = {
+		(uint64_t)FLAKEID_BATCH_MAX + 1, 1ULL << 32, (1ULL << 32) + 1,
+		1ULL << 61, (1ULL << 61) + 1, 1ULL << 63, ~0ULL,
+	};
+	struct flakeid_batch b;
+	uint64_t ids[4];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		memset(ids, 0xa5, sizeof(ids));
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.count = counts[i];
+		b.ids = (uintptr_t)ids;
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b))
+			TH_LOG("count %#llx", (unsigned long long)counts[i]);
+		EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, ids[0])
+			TH_LOG("count %#llx wrote IDs", (unsigned long long)counts[i]);
+	}
+}
+
+TEST_F_TIMEOUT(flakeid, batch_count_at_cap, 120)
+{
+	size_t len = (size_t)FLAKEID_BATCH_MAX * 8;
+	uint64_t *ids = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long n, i;
+
+	ASSERT_TRUE(ids != MAP_FAILED);
+	self->settle = true;
+	n = fl_batch(self->fd, ids, FLAKEID_BATCH_MAX, 0);
+	ASSERT_LT(0L, n);
+	EXPECT_LE((unsigned long)n, (unsigned long)FLAKEID_BATCH_MAX);
+	for (i = 1; i < n; i++)
+		ASSERT_LT(ids[i - 1], ids[i]) TH_LOG("index %ld", i);
+	munmap(ids, len);
+}
+
+TEST_F(flakeid, batch_bad_pointer_efault)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = map_page_then_hole();
+	struct flakeid_batch b;
+	uint64_t a, c;
+
+	ASSERT_TRUE(p != NULL);
+	ASSERT_EQ(1L, fl_read(self->fd, &a, 1));
+	EXPECT_EQ(-EFAULT, fl_batch(self->fd, NULL, 10, 0));
+	EXPECT_EQ(-EFAULT, fl_batch(self->fd, (uint64_t *)-8L, 1, 0));
+	EXPECT_EQ(-EFAULT, fl_batch(self->fd, KERNEL_ADDR, 10, 0));
+	EXPECT_EQ(-EFAULT, fl_batch(self->fd, (uint64_t *)(p + pg), 10, 0));
+	EXPECT_EQ(-EFAULT, fl_batch(self->fd, (uint64_t *)(p + pg - 4), 1, 0));
+
+	/* A pointer that does not fit a 32-bit process's address space. */
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.count = 1;
+	b.ids = 0xdead000000000000ULL;
+	EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b));
+
+	/* Two whole IDs fit before the hole: those, or EFAULT. */
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.count = 100;
+	b.ids = (uintptr_t)(p + pg - 16);
+	if (sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b) == 0) {
+		EXPECT_EQ(2ULL, b.count);
+	} else {
+		EXPECT_EQ(EFAULT, errno);
+	}
+	ASSERT_EQ(1L, fl_read(self->fd, &c, 1));
+	EXPECT_LT(a, c);
+	if (b.count == 2) {
+		memcpy(&a, p + pg - 8, 8);
+		EXPECT_LT(a, c);
+	}
+	munmap(p, pg);
+}
+
+/* Batches and reads on one file interleave in one increasing sequence. */
+TEST_F(flakeid, batch_and_read_increasing)
+{
+	enum { N = 1000 };
+	uint64_t *ids = calloc(N, sizeof(*ids));
+	uint64_t prev = 0;
+	long n, i;
+	int r;
+
+	ASSERT_TRUE(ids != NULL);
+	for (r = 0; r < 12; r++) {
+		if (r % 3 == 0)
+			n = fl_read(self->fd, ids, N);
+		else
+			n = fl_batch(self->fd, ids, N,
+				     r % 3 == 2 ? FLAKEID_BATCH_NONBLOCK : 0);
+		if (n == -EAGAIN && r % 3 == 2)
+			continue;
+		ASSERT_LT(0L, n) TH_LOG("round %d", r);
+		ASSERT_GE((long)N, n);
+		for (i = 0; i < n; i++) {
+			ASSERT_LT(prev, ids[i]) TH_LOG("round %d index %ld", r, i);
+			prev = ids[i];
+		}
+	}
+	free(ids);
+}
+
+/* ---- FLAKEID_IOC_DECODE ------------------------------------------------ */
+
+TEST_F(flakeid, decode_round_trip)
+{
+	struct flakeid_config c;
+	struct flakeid_decode d;
+	struct fl_layout l;
+	struct fl_fields f[6];
+	uint64_t id;
+	size_t i;
+
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	fl_layout_of(&c, &l);
+	f[0] = (struct fl_fields){ 0, 0, 0, 0, 0 };
+	f[1] = (struct fl_fields){ fl_mask(l.ts), (uint32_t)fl_mask(l.region),
+				   (uint32_t)fl_mask(l.app),
+				   (uint32_t)fl_mask(l.machine),
+				   (uint32_t)fl_mask(l.seq) };
+	f[2] = (struct fl_fields){ 1, 0, 0, 0, 0 };
+	f[3] = (struct fl_fields){ 0, 0, 0, 0, 1 };
+	f[4] = (struct fl_fields){ 57600000000ULL, 9, 5, 17, 1000 };
+	f[5] = (struct fl_fields){ 1ULL << (l.ts - 1), 1, 1, 1, 1 };
+	for (i = 0; i < ARRAY_SIZE(f); i++) {
+		f[i].region &= fl_mask(l.region);
+		f[i].app &= fl_mask(l.app);
+		f[i].machine &= fl_mask(l.machine);
+		f[i].seq &= fl_mask(l.seq);
+		id = fl_compose(&l, &f[i]);
+
+		/* Output members are written whatever their input. */
+		memset(&d, 0x5a, sizeof(d));
+		d.size = sizeof(d);
+		d.flags = 0;
+		d.reserved = 0;
+		d.id = id;
+		ASSERT_EQ(0L, sys_ioctl(self->fd, FLAKEID_IOC_DECODE, &d))
+			TH_LOG("id %#llx", (unsigned long long)id);
+		EXPECT_EQ(id, d.id);
+		EXPECT_EQ(f[i].ts, d.timestamp) TH_LOG("case %zu", i);
+		EXPECT_EQ(f[i].ts + c.epoch_ms, d.unix_ms) TH_LOG("case %zu", i);
+		EXPECT_EQ(f[i].region, d.region_id) TH_LOG("case %zu", i);
+		EXPECT_EQ(f[i].app, d.app_id) TH_LOG("case %zu", i);
+		EXPECT_EQ(f[i].machine, d.machine_id) TH_LOG("case %zu", i);
+		EXPECT_EQ(f[i].seq, d.sequence) TH_LOG("case %zu", i);
+		EXPECT_EQ(0ULL, d.reserved);
+		EXPECT_EQ(0U, d.flags);
+	}
+}
+
+TEST_F(flakeid, decode_zero)
+{
+	struct flakeid_config c;
+	struct flakeid_decode d;
+
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	memset(&d, 0xff, sizeof(d));
+	d.size = sizeof(d);
+	d.flags = 0;
+	d.reserved = 0;
+	d.id = 0;
+	ASSERT_EQ(0L, sys_ioctl(self->fd, FLAKEID_IOC_DECODE, &d));
+	EXPECT_EQ(c.epoch_ms, d.unix_ms);
+	EXPECT_EQ(0ULL, d.timestamp);
+	EXPECT_EQ(0U, d.region_id);
+	EXPECT_EQ(0U, d.app_id);
+	EXPECT_EQ(0U, d.machine_id);
+	EXPECT_EQ(0U, d.sequence);
+}
+
+/* Bits above the 63-bit default layout are EINVAL. */
+TEST_F(flakeid, decode_high_bits_einval)
+{
+	struct flakeid_decode d;
+
+	EXPECT_EQ(-EINVAL, fl_decode(self->fd, ~0ULL, &d));
+	EXPECT_EQ(-EINVAL, fl_decode(self->fd, 1ULL << 63, &d));
+	EXPECT_EQ(-EINVAL, fl_decode(self->fd, (1ULL << 63) | 1, &d));
+	EXPECT_EQ(0, fl_decode(self->fd, ~0ULL >> 1, &d));
+	EXPECT_EQ((1ULL << 41) - 1, d.timestamp);
+	EXPECT_EQ(1023U, d.sequence);
+}
+
+/* Fresh IDs carry the ID clock's time and the configured ids. */
+TEST_F(flakeid, decode_fresh_ids)
+{
+	struct flakeid_config c;
+	struct flakeid_decode d;
+	struct fl_layout l;
+	struct fl_fields f;
+	uint64_t ids[64];
+	int64_t before, after;
+	long n, i;
+
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	fl_layout_of(&c, &l);
+	before = fl_idclock_ms();
+	ASSERT_NE(INT64_MIN, before);
+	n = fl_read(self->fd, ids, 64);
+	after = fl_idclock_ms();
+	ASSERT_EQ(64L, n);
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, fl_decode(self->fd, ids[i], &d));
+		EXPECT_LE(before - 2000, (int64_t)d.unix_ms) TH_LOG("index %ld", i);
+		EXPECT_GE(after + (int64_t)c.max_borrow_ms + 2000, (int64_t)d.unix_ms)
+			TH_LOG("index %ld", i);
+		EXPECT_EQ(c.region_id, d.region_id);
+		EXPECT_EQ(c.app_id, d.app_id);
+		EXPECT_EQ(c.machine_id, d.machine_id);
+		fl_split(&l, ids[i], &f);
+		EXPECT_EQ(f.ts, d.timestamp);
+		EXPECT_EQ(f.ts + c.epoch_ms, d.unix_ms);
+		EXPECT_EQ(f.seq, d.sequence);
+	}
+}
+
+/* ---- FLAKEID_IOC_CONFIG ------------------------------------------------ */
+
+/* floor_ms is at or after the timestamp of every ID issued so far. */
+TEST_F(flakeid, config_floor_covers_issued)
+{
+	struct flakeid_config c;
+	struct flakeid_decode d;
+	uint64_t ids[256];
+	long n;
+
+	n = fl_batch(self->fd, ids, 256, 0);
+	ASSERT_LT(0L, n);
+	ASSERT_EQ(0, fl_decode(self->fd, ids[n - 1], &d));
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_LE(d.unix_ms, c.floor_ms);
+	EXPECT_LE(d.unix_ms, fl_sysfs_u64("floor_ms"));
+}
+
+/* Every accepted change bumps generation by one; refused ones do not. */
+TEST_F(flakeid, config_generation)
+{
+	struct flakeid_config c0, c1;
+
+	ASSERT_EQ(0, fl_get_config(self->fd, &c0));
+	ASSERT_LT(0L, fl_sysfs_write_settled("region_id", "7"));
+	ASSERT_EQ(0, fl_get_config(self->fd, &c1));
+	EXPECT_EQ(c0.generation + 1, c1.generation);
+	EXPECT_EQ(7U, c1.region_id);
+	EXPECT_EQ(c1.generation, fl_sysfs_u64("generation"));
+
+	EXPECT_EQ(-ERANGE, fl_sysfs_write("region_id", "16"));
+	EXPECT_EQ(-EINVAL, fl_sysfs_write("app_id", "x"));
+	ASSERT_EQ(0, fl_get_config(self->fd, &c0));
+	EXPECT_EQ(c1.generation, c0.generation);
+	EXPECT_EQ(7U, c0.region_id);
+
+	ASSERT_LT(0L, fl_sysfs_write_settled("machine_id", "9"));
+	ASSERT_EQ(0, fl_get_config(self->fd, &c1));
+	EXPECT_EQ(c0.generation + 1, c1.generation);
+	EXPECT_EQ(9U, c1.machine_id);
+}
+
+/* ---- sysfs: parsing ------------------------------------------------------ */
+
+struct numfile {
+	const char *name;
+	bool u32;
+};
+
+static const struct numfile numfiles[] = {
+	{ "region_id", true }, { "app_id", true }, { "machine_id", true },
+	{ "max_borrow_ms", true }, { "epoch_ms", false }, { "floor_ms", false },
+};
+
+/* Refused input changes nothing: value and generation stay. */
+static void expect_refused(struct __test_metadata *_metadata,
+			   const char *name, const char *val, int err1,
+			   int err2)
+{
+	uint64_t v0 = fl_sysfs_u64(name), g0 = fl_sysfs_u64("generation");
+	long ret = fl_sysfs_write(name, val);
+	char buf[64];
+
+	if (ret != err2)
+		EXPECT_EQ((long)err1, ret) TH_LOG("%s <- \"%s\"", name, val);
+	if (strcmp(name, "floor_ms") == 0) {
+		/* floor_ms moves with the clock; it must not jump to val. */
+		EXPECT_GE(v0 + 60000, fl_sysfs_u64(name)) TH_LOG("%s <- \"%s\"", name, val);
+	} else if (strcmp(name, "layout") == 0) {
+		EXPECT_EQ(0, fl_sysfs_read("layout", buf, sizeof(buf)));
+		EXPECT_STREQ(FL_DEFAULT_LAYOUT, buf) TH_LOG("layout <- \"%s\"", val);
+	} else {
+		EXPECT_EQ(v0, fl_sysfs_u64(name)) TH_LOG("%s <- \"%s\"", name, val);
+	}
+	EXPECT_EQ(g0, fl_sysfs_u64("generation")) TH_LOG("%s <- \"%s\"", name, val);
+}
+
+TEST_F(flakeid, sysfs_malformed_einval)
+{
+	static const char *const bad[] = {
+		"\n", "abc", "-1", "0x10", "1e3", "5x", " 5", "5 5", "--5", "\t",
+	};
+	char path[256];
+	size_t i, j;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(numfiles); i++) {
+		for (j = 0; j < ARRAY_SIZE(bad); j++)
+			expect_refused(_metadata, numfiles[i].name, bad[j],
+				       -EINVAL, -EINVAL);
+		/* An empty write never reaches store(): 0, nothing changes. */
+		snprintf(path, sizeof(path), SYSFS_DIR "%s", numfiles[i].name);
+		fd = open(path, O_WRONLY);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(0L, (long)write(fd, "", 0));
+		close(fd);
+	}
+}
+
+TEST_F(flakeid, sysfs_out_of_range_erange)
+{
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(numfiles); i++) {
+		expect_refused(_metadata, numfiles[i].name,
+			       "123456789012345678901", -ERANGE, -ERANGE);
+		expect_refused(_metadata, numfiles[i].name,
+			       "18446744073709551616", -ERANGE, -ERANGE);
+		if (numfiles[i].u32)
+			expect_refused(_metadata, numfiles[i].name,
+				       "4294967296", -ERANGE, -ERANGE);
+	}
+	/* Values that parse but do not fit the field (2^bits). */
+	expect_refused(_metadata, "region_id", "16", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "region_id", "4294967295", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "app_id", "8", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "machine_id", "32", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "max_borrow_ms", "60001", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "max_borrow_ms", "4294967295", -ERANGE, -ERANGE);
+	/* An epoch after the ID clock. */
+	snprintf(buf, sizeof(buf), "%lld",
+		 (long long)fl_idclock_ms() + 86400000LL);
+	expect_refused(_metadata, "epoch_ms", buf, -ERANGE, -ERANGE);
+	/* A floor whose timestamp does not fit 41 bits. */
+	snprintf(buf, sizeof(buf), "%llu",
+		 (unsigned long long)(FLAKEID_DEFAULT_EPOCH_MS + (1ULL << 41)));
+	expect_refused(_metadata, "floor_ms", buf, -ERANGE, -ERANGE);
+	expect_refused(_metadata, "floor_ms", "18446744073709551615", -ERANGE,
+		       -ERANGE);
+}
+
+/* "5", "5\n" and "+5" are accepted as 5; the boundary 2^bits - 1 too. */
+TEST_F(flakeid, sysfs_accepted_forms)
+{
+	static const char *const ids[] = { "region_id", "app_id", "machine_id",
+					   "max_borrow_ms" };
+	static const char *const forms[] = { "5\n", "+5", "0", "5" };
+	struct flakeid_config c;
+	char buf[32];
+	size_t i, j;
+
+	for (i = 0; i < ARRAY_SIZE(ids); i++) {
+		for (j = 0; j < ARRAY_SIZE(forms); j++) {
+			EXPECT_EQ((long)strlen(forms[j]),
+				  fl_sysfs_write_settled(ids[i], forms[j]))
+				TH_LOG("%s <- \"%s\"", ids[i], forms[j]);
+			EXPECT_EQ(forms[j][0] == '0' ? 0ULL : 5ULL,
+				  fl_sysfs_u64(ids[i]))
+				TH_LOG("%s <- \"%s\"", ids[i], forms[j]);
+		}
+	}
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_EQ(5U, c.region_id);
+	EXPECT_EQ(5U, c.app_id);
+	EXPECT_EQ(5U, c.machine_id);
+	EXPECT_EQ(5U, c.max_borrow_ms);
+
+	EXPECT_LT(0L, fl_sysfs_write_settled("region_id", "15"));
+	EXPECT_LT(0L, fl_sysfs_write_settled("app_id", "7\n"));
+	EXPECT_LT(0L, fl_sysfs_write_settled("machine_id", "+31"));
+	EXPECT_LT(0L, fl_sysfs_write("max_borrow_ms", "60000"));
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_EQ(15U, c.region_id);
+	EXPECT_EQ(7U, c.app_id);
+	EXPECT_EQ(31U, c.machine_id);
+	EXPECT_EQ(60000U, c.max_borrow_ms);
+
+	/* The same epoch again, with a '+' and a newline. */
+	snprintf(buf, sizeof(buf), "+%llu\n",
+		 (unsigned long long)FLAKEID_DEFAULT_EPOCH_MS);
+	EXPECT_EQ((long)strlen(buf), fl_sysfs_write_settled("epoch_ms", buf));
+	EXPECT_EQ(FLAKEID_DEFAULT_EPOCH_MS, fl_sysfs_u64("epoch_ms"));
+	/* A floor far in the past: accepted, changes nothing. */
+	EXPECT_EQ(2L, fl_sysfs_write("floor_ms", "+5"));
+}
+
+TEST_F(flakeid, sysfs_layout_malformed)
+{
+	static const char *const syntax[] = {
+		"41:4:3:5", "41:4:3:5:10:1", "abc", "\n", "41:4:3:5:",
+		":4:3:5:10", "41:4:3:5:x", "41,4,3,5,10", "41:4:3:5:-1",
+		"41:4:3:5:10x", "41 4 3 5 10", "41:4:3:5:10:",
+	};
+	/* Well formed, against the layout rules. */
+	static const char *const rules[] = {
+		"41:4:3:5:0", "31:4:3:5:10", "41:4:3:5:12", "41:4:3:5:33",
+		"64:0:0:0:1", "32:0:0:0:33", "41:4:3:16:1", "0:0:0:0:10",
+		"99999999999:4:3:5:10", "41:4:3:5:4294967306",
+		/* The current time does not fit 32 timestamp bits. */
+		"32:4:3:5:20",
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(syntax); i++)
+		expect_refused(_metadata, "layout", syntax[i], -EINVAL, -EINVAL);
+	for (i = 0; i < ARRAY_SIZE(rules); i++)
+		expect_refused(_metadata, "layout", rules[i], -EINVAL, -ERANGE);
+	/* A narrower shift would need a jump of years: ERANGE. */
+	expect_refused(_metadata, "layout", "41:4:3:5:9", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "layout", "42:4:3:5:9", -ERANGE, -ERANGE);
+	expect_refused(_metadata, "layout", "41:0:0:0:1", -ERANGE, -ERANGE);
+}
+
+/* The current ids must fit the new layout. */
+TEST_F(flakeid, sysfs_layout_ids_must_fit)
+{
+	char buf[64];
+	long ret;
+
+	ASSERT_LT(0L, fl_sysfs_write_settled("region_id", "5"));
+	ret = fl_sysfs_write("layout", "41:2:3:7:10");
+	EXPECT_TRUE(ret == -EINVAL || ret == -ERANGE) TH_LOG("got %ld", ret);
+	ASSERT_EQ(0, fl_sysfs_read("layout", buf, sizeof(buf)));
+	EXPECT_STREQ(FL_DEFAULT_LAYOUT, buf);
+	EXPECT_EQ(5ULL, fl_sysfs_u64("region_id"));
+	/* Fits: region 5 needs 3 bits. */
+	EXPECT_LT(0L, fl_sysfs_write_settled("layout", "41:3:3:6:10"));
+	ASSERT_EQ(0, fl_sysfs_read("layout", buf, sizeof(buf)));
+	EXPECT_STREQ("41:3:3:6:10", buf);
+}
+
+/* Valid layouts apply to the next IDs, which still exceed earlier ones. */
+TEST_F(flakeid, sysfs_layout_valid)
+{
+	static const char *const layouts[] = {
+		"41:4:3:14:1", "40:4:3:5:10\n", "42:4:3:5:10", "41:0:0:12:10",
+		FL_DEFAULT_LAYOUT,
+	};
+	struct flakeid_config c;
+	struct flakeid_decode d;
+	struct fl_layout l;
+	struct fl_fields f;
+	uint64_t prev, ids[16];
+	char want[32], buf[64];
+	size_t i;
+	long n;
+	int fd, k;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &prev, 1));
+	for (i = 0; i < ARRAY_SIZE(layouts); i++) {
+		ASSERT_EQ((long)strlen(layouts[i]),
+			  fl_sysfs_write_settled("layout", layouts[i]))
+			TH_LOG("%s", layouts[i]);
+		snprintf(want, sizeof(want), "%s", layouts[i]);
+		want[strcspn(want, "\n")] = '\0';
+		ASSERT_EQ(0, fl_sysfs_read("layout", buf, sizeof(buf)));
+		EXPECT_STREQ(want, buf);
+		ASSERT_EQ(0, fl_get_config(self->fd, &c));
+		fl_layout_of(&c, &l);
+		snprintf(buf, sizeof(buf), "%u:%u:%u:%u:%u", l.ts, l.region,
+			 l.app, l.machine, l.seq);
+		EXPECT_STREQ(want, buf);
+
+		/* Every ID issued after the change exceeds earlier ones. */
+		fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, fd);
+		n = fl_read(fd, ids, 16);
+		close(fd);
+		ASSERT_LT(0L, n);
+		for (k = 0; k < n; k++) {
+			EXPECT_LT(prev, ids[k]) TH_LOG("layout %s", want);
+			prev = ids[k];
+			fl_split(&l, ids[k], &f);
+			ASSERT_EQ(0, fl_decode(self->fd, ids[k], &d));
+			EXPECT_EQ(f.ts, d.timestamp);
+			EXPECT_EQ(f.seq, d.sequence);
+			EXPECT_EQ(0U, d.region_id);
+			EXPECT_EQ(0U, d.machine_id);
+		}
+		if (l.ts + l.region + l.app + l.machine + l.seq == 64) {
+			/* A 64-bit layout: every ID decodes, bit 63 included. */
+			ASSERT_EQ(0, fl_decode(self->fd, ~0ULL, &d));
+			EXPECT_EQ(fl_mask(l.ts), d.timestamp);
+			EXPECT_EQ((uint32_t)fl_mask(l.seq), d.sequence);
+		} else {
+			EXPECT_EQ(-EINVAL, fl_decode(self->fd, ~0ULL, &d));
+		}
+	}
+}
+
+/* ---- permissions --------------------------------------------------------- */
+
+/* Runs in a child; returns 0 or the number of the check that failed. */
+static int unprivileged_checks(void)
+{
+	struct flakeid_config c;
+	struct flakeid_decode d;
+	uint64_t ids[8];
+	int fd;
+
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return 1;
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	if (fd < 0)
+		return 2;
+	if (fl_read(fd, ids, 8) != 8)
+		return 3;
+	if (fl_batch(fd, ids, 8, 0) != 8 || ids[0] >= ids[7])
+		return 4;
+	if (fl_decode(fd, ids[0], &d))
+		return 5;
+	if (fl_get_config(fd, &c))
+		return 6;
+	if (open(SYSFS_DIR "region_id", O_WRONLY) >= 0 || errno != EACCES)
+		return 7;
+	if (open(SYSFS_DIR "layout", O_RDWR) >= 0 || errno != EACCES)
+		return 8;
+	if (open(FLAKEID_DEVICE_PATH, O_WRONLY) >= 0 || errno != EACCES)
+		return 9;
+	/* Counters and config stay readable. */
+	if (fl_sysfs_u64("ids_issued") == UINT64_MAX ||
+	    fl_sysfs_u64("region_id") == UINT64_MAX)
+		return 10;
+	return 0;
+}
+
+TEST_F(flakeid, unprivileged_user)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(unprivileged_checks());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("unprivileged check %d failed", WEXITSTATUS(status));
+	}
+}
+
+/* Root without CAP_SYS_ADMIN: open works (mode 0644), store refuses. */
+static int no_admin_checks(void)
+{
+	struct __user_cap_header_struct h = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+	long ret;
+	int fd;
+
+	if (syscall(SYS_capget, &h, data))
+		return 1;
+	data[CAP_SYS_ADMIN / 32].effective &= ~(1U << (CAP_SYS_ADMIN % 32));
+	data[CAP_SYS_ADMIN / 32].permitted &= ~(1U << (CAP_SYS_ADMIN % 32));
+	data[CAP_SYS_ADMIN / 32].inheritable &= ~(1U << (CAP_SYS_ADMIN % 32));
+	if (syscall(SYS_capset, &h, data))
+		return 2;
+	fd = open(SYSFS_DIR "region_id", O_WRONLY);
+	if (fd < 0)
+		return errno == EACCES ? 0 : 3;
+	ret = write(fd, "3", 1);
+	if (ret >= 0 || (errno != EPERM && errno != EACCES))
+		return 4;
+	close(fd);
+	if (fl_sysfs_write("layout", NARROW_LAYOUT) >= 0)
+		return 5;
+	if (fl_sysfs_write("floor_ms", "1") >= 0)
+		return 6;
+	return 0;
+}
+
+TEST_F(flakeid, store_needs_cap_sys_admin)
+{
+	uint64_t g0 = fl_sysfs_u64("generation");
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(no_admin_checks());
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) {
+		TH_LOG("no-CAP_SYS_ADMIN check %d failed", WEXITSTATUS(status));
+	}
+	EXPECT_EQ(0ULL, fl_sysfs_u64("region_id"));
+	EXPECT_EQ(g0, fl_sysfs_u64("generation"));
+}
+
+/* ---- floor_ms ------------------------------------------------------------ */
+
+TEST_F(flakeid, floor_raises_clock)
+{
+	struct flakeid_decode d;
+	uint64_t x, ids[4], prev;
+	int64_t ahead;
+	long n;
+	int fd, i;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &prev, 1));
+	x = (uint64_t)fl_idclock_ms() + 5000;
+	ASSERT_LT(0L, fl_sysfs_write_u64("floor_ms", x));
+	EXPECT_LE(x, fl_sysfs_u64("floor_ms"));
+
+	/* Every fd, every ID after the write: timestamp above x. */
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < 2; i++) {
+		n = fl_read(i ? fd : self->fd, ids, 4);
+		ASSERT_EQ(4L, n);
+		ASSERT_EQ(0, fl_decode(fd, ids[0], &d));
+		EXPECT_LT(x, d.unix_ms);
+		EXPECT_LT(prev, ids[0]);
+	}
+	close(fd);
+	/* The clock was raised and runs on from there. */
+	ahead = fl_sysfs_s64("ahead_ms");
+	EXPECT_LE(4000LL, (long long)ahead);
+	fl_sleep_ms(300);
+	ASSERT_EQ(1L, fl_read(self->fd, &prev, 1));
+	ASSERT_EQ(0, fl_decode(self->fd, prev, &d));
+	EXPECT_LE(x + 250, d.unix_ms);
+}
+
+TEST_F(flakeid, floor_never_lowered)
+{
+	uint64_t f0, f1, a, b;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &a, 1));
+	f0 = fl_sysfs_u64("floor_ms");
+	ASSERT_NE(UINT64_MAX, f0);
+	EXPECT_LT(0L, fl_sysfs_write_u64("floor_ms", f0 - 100000));
+	EXPECT_LT(0L, fl_sysfs_write_u64("floor_ms", f0));
+	EXPECT_LT(0L, fl_sysfs_write("floor_ms", "0"));
+	f1 = fl_sysfs_u64("floor_ms");
+	EXPECT_LE(f0, f1);
+	EXPECT_GE(f0 + 60000, f1);
+	ASSERT_EQ(1L, fl_read(self->fd, &b, 1));
+	EXPECT_LT(a, b);
+}
+
+/* ---- configuration changes keep later IDs above earlier ones ------------ */
+
+TEST_F(flakeid, epoch_forward_refused)
+{
+	uint64_t e = fl_sysfs_u64("epoch_ms");
+	char buf[32];
+
+	ASSERT_EQ(FLAKEID_DEFAULT_EPOCH_MS, e);
+	fl_settle();
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(e + MS_1H));
+	expect_refused(_metadata, "epoch_ms", buf, -ERANGE, -ERANGE);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)(e + 5000));
+	expect_refused(_metadata, "epoch_ms", buf, -ERANGE, -ERANGE);
+}
+
+/* Forward by 500 ms needs a 500 ms jump: accepted, IDs keep growing. */
+TEST_F(flakeid, epoch_small_forward_accepted)
+{
+	uint64_t e = fl_sysfs_u64("epoch_ms"), a, b;
+	struct flakeid_decode d;
+	int fd;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &a, 1));
+	fl_settle();
+	ASSERT_LT(0L, fl_sysfs_write_u64("epoch_ms", e + 500));
+	EXPECT_EQ(e + 500, fl_sysfs_u64("epoch_ms"));
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1L, fl_read(fd, &b, 1));
+	close(fd);
+	EXPECT_LT(a, b);
+	ASSERT_EQ(0, fl_decode(self->fd, b, &d));
+	EXPECT_EQ(e + 500 + d.timestamp, d.unix_ms);
+}
+
+TEST_F(flakeid, epoch_back_then_restore)
+{
+	uint64_t e = fl_sysfs_u64("epoch_ms"), a, b, c;
+	struct flakeid_decode d;
+	int fd;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &a, 1));
+	ASSERT_LT(0L, fl_sysfs_write_u64("epoch_ms", e - 1000));
+	EXPECT_EQ(e - 1000, fl_sysfs_u64("epoch_ms"));
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1L, fl_read(fd, &b, 1));
+	EXPECT_LT(a, b);
+	ASSERT_EQ(0, fl_decode(fd, b, &d));
+	EXPECT_EQ(e - 1000 + d.timestamp, d.unix_ms);
+
+	/* Back to the old epoch: a jump of at most 1000 ms, accepted. */
+	fl_settle();
+	fl_sleep_ms(50);
+	ASSERT_LT(0L, fl_sysfs_write_u64("epoch_ms", e));
+	ASSERT_EQ(1L, fl_read(fd, &c, 1));
+	close(fd);
+	EXPECT_LT(b, c);
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1L, fl_read(fd, &a, 1));
+	close(fd);
+	EXPECT_LT(b, a);
+}
+
+/* The current time must fit the timestamp field under the new epoch. */
+TEST_F(flakeid, epoch_must_fit_timestamp)
+{
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", "40:4:3:5:10"));
+	/*
+	 * 2^40 ms is 34.8 years: from 1970 or 1985 the current time does
+	 * not fit 40 bits.  (Accepting either would move the epoch back for
+	 * good: no later write could bring it forward again.)
+	 */
+	expect_refused(_metadata, "epoch_ms", "0", -ERANGE, -EINVAL);
+	expect_refused(_metadata, "epoch_ms", "500000000000", -ERANGE, -EINVAL);
+}
+
+/* Lowering an id would lower IDs: the clock moves instead. */
+TEST_F(flakeid, id_decrease_keeps_order)
+{
+	static const char *const names[] = { "region_id", "app_id", "machine_id" };
+	static const char *const high[] = { "3", "7", "31" };
+	struct flakeid_decode d;
+	uint64_t a, b;
+	size_t i;
+	int fd;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		ASSERT_LT(0L, fl_sysfs_write_settled(names[i], high[i]));
+		ASSERT_EQ(1L, fl_read(self->fd, &a, 1));
+		ASSERT_LT(0L, fl_sysfs_write_settled(names[i], "0"));
+		fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(1L, fl_read(fd, &b, 1));
+		close(fd);
+		EXPECT_LT(a, b) TH_LOG("%s %s -> 0", names[i], high[i]);
+		ASSERT_EQ(0, fl_decode(self->fd, b, &d));
+		EXPECT_EQ(0U, d.region_id + d.app_id + d.machine_id);
+		ASSERT_EQ(0, fl_decode(self->fd, a, &d));
+		EXPECT_EQ((uint32_t)atoi(high[i]),
+			  d.region_id + d.app_id + d.machine_id);
+	}
+}
+
+/* Each fresh ID after a store carries the stored ids. */
+TEST_F(flakeid, ids_apply_immediately)
+{
+	struct flakeid_decode d;
+	uint64_t id;
+	int r;
+
+	for (r = 0; r < 16; r++) {
+		ASSERT_LT(0L, fl_sysfs_write_u64("region_id", (uint64_t)(15 - r)));
+		ASSERT_LT(0L, fl_sysfs_write_u64("app_id", (uint64_t)(r & 7)));
+		ASSERT_LT(0L, fl_sysfs_write_u64("machine_id", (uint64_t)(r * 2)));
+		ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+		ASSERT_EQ(0, fl_decode(self->fd, id, &d));
+		EXPECT_EQ((uint32_t)(15 - r), d.region_id);
+		EXPECT_EQ((uint32_t)(r & 7), d.app_id);
+		EXPECT_EQ((uint32_t)(r * 2), d.machine_id);
+	}
+}
+
+/* ---- counters ------------------------------------------------------------ */
+
+TEST_F(flakeid, counters_ids_and_refills)
+{
+	enum { CALLS = 100, PER = 1000 };
+	uint64_t *ids = calloc(PER, sizeof(*ids));
+	uint64_t i0, i1, r0, r1;
+	long n, total = 0;
+	int k;
+
+	ASSERT_TRUE(ids != NULL);
+	self->settle = true;
+	i0 = fl_sysfs_u64("ids_issued");
+	ASSERT_EQ((long)PER, fl_read(self->fd, ids, PER));
+	i1 = fl_sysfs_u64("ids_issued");
+	EXPECT_LE(i0 + PER, i1);
+
+	r0 = fl_sysfs_u64("refills");
+	for (k = 0; k < CALLS; k++) {
+		n = fl_batch(self->fd, ids, PER, 0);
+		ASSERT_LT(0L, n);
+		total += n;
+	}
+	r1 = fl_sysfs_u64("refills");
+	i0 = fl_sysfs_u64("ids_issued");
+	EXPECT_LE(i1 + total, i0);
+	/* The shared lock is taken once per block, not once per ID. */
+	EXPECT_LT(r0, r1);
+	EXPECT_GE((uint64_t)total / 16, r1 - r0) {
+		TH_LOG("%llu refills for %ld IDs",
+		       (unsigned long long)(r1 - r0), total);
+	}
+	free(ids);
+}
+
+/* ---- borrowing, waiting, signals ----------------------------------------- */
+
+/*
+ * Switch to a 2-IDs-per-ms layout, borrow @gap_ms milliseconds ahead of the
+ * ID clock, then forbid borrowing: the next ID needs the clock to catch up,
+ * so any reader must wait about @gap_ms.  Returns the last borrowed
+ * millisecond (Unix ms).  The process is pinned to one CPU so per-CPU state
+ * is predictable.
+ */
+static uint64_t make_gap(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(flakeid) *self, long gap_ms)
+{
+	long need = 2 * gap_ms, got = 0, n = 0;
+	uint64_t *ids = calloc(need, sizeof(*ids));
+	uint64_t b0, b1, tmp[64], last;
+	struct flakeid_decode d;
+	int64_t left;
+	int nb, i;
+
+	ASSERT_TRUE(ids != NULL);
+	self->settle = true;
+	pin_to_one_cpu();
+	ASSERT_EQ((long)strlen(NARROW_LAYOUT),
+		  fl_sysfs_write_settled("layout", NARROW_LAYOUT));
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "60000"));
+	b0 = fl_sysfs_u64("borrowed_ms");
+	while (got < need) {
+		n = fl_batch(self->fd, ids + got, need - got, 0);
+		ASSERT_LT(0L, n);
+		got += n;
+	}
+	last = ids[need - 1];
+	free(ids);
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "0"));
+	b1 = fl_sysfs_u64("borrowed_ms");
+	EXPECT_LE(b0 + gap_ms / 2, b1) {
+		TH_LOG("borrowed_ms %llu -> %llu", (unsigned long long)b0,
+		       (unsigned long long)b1);
+	}
+	ASSERT_EQ(0, fl_decode(self->fd, last, &d));
+
+	/* Drain whatever this CPU may still hold. */
+	nb = open(FLAKEID_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	for (i = 0; i < 1000; i++) {
+		n = fl_read(nb, tmp, 64);
+		if (n == -EAGAIN)
+			break;
+		ASSERT_LT(0L, n);
+	}
+	close(nb);
+	ASSERT_EQ(-EAGAIN, n);
+	left = (int64_t)d.unix_ms - fl_idclock_ms();
+	ASSERT_LE(800LL, (long long)left) TH_LOG("gap too small: %lld ms",
+						 (long long)left);
+	return d.unix_ms;
+}
+
+/* Nothing may be issued without waiting: every non-blocking form says so. */
+TEST_F(flakeid, nonblock_eagain)
+{
+	struct flakeid_batch b;
+	uint64_t ids[16];
+	struct iovec iov = { ids, sizeof(ids) };
+	int64_t t0;
+	int nb;
+
+	make_gap(_metadata, self, 2000);
+	nb = open(FLAKEID_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	EXPECT_EQ(-EAGAIN, fl_read(nb, ids, 16));
+	EXPECT_EQ(-EAGAIN, fl_read(nb, ids, 1));
+	EXPECT_EQ(-EAGAIN, fl_batch(nb, ids, 16, 0));
+	EXPECT_EQ(-EAGAIN, fl_batch(self->fd, ids, 16, FLAKEID_BATCH_NONBLOCK));
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.flags = FLAKEID_BATCH_NONBLOCK;
+	b.count = 16;
+	b.ids = (uintptr_t)ids;
+	EXPECT_EQ(-EAGAIN, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b));
+	/* IOCB_NOWAIT on a blocking file. */
+	errno = 0;
+	EXPECT_EQ((ssize_t)-1, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_GT(500LL, (long long)(fl_now_ms(CLOCK_MONOTONIC) - t0));
+	close(nb);
+}
+
+/*
+ * Steady state with no borrowing: a non-blocking reader gets what the
+ * current millisecond offers (a short read), then EAGAIN.
+ */
+TEST_F(flakeid, nonblock_short_then_eagain)
+{
+	enum { WANT = 100 };
+	int eagain = 0, ok = 0, k, nb;
+	uint64_t ids[WANT], prev = 0;
+	int64_t t0;
+	long n;
+
+	pin_to_one_cpu();
+	self->settle = true;
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", NARROW_LAYOUT));
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "0"));
+	fl_settle();
+	nb = open(FLAKEID_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	/* Spin for up to 3 s: each millisecond offers two IDs. */
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	while (!(eagain >= 5 && ok >= 5) &&
+	       fl_now_ms(CLOCK_MONOTONIC) - t0 < 3000) {
+		n = fl_read(nb, ids, WANT);
+		if (n == -EAGAIN) {
+			eagain++;
+			continue;
+		}
+		ASSERT_LT(0L, n);
+		EXPECT_GT((long)WANT, n);
+		ok++;
+		for (k = 0; k < n; k++) {
+			ASSERT_LT(prev, ids[k]);
+			prev = ids[k];
+		}
+	}
+	close(nb);
+	EXPECT_LE(5, eagain);
+	EXPECT_LE(5, ok);
+}
+
+/* A blocking call that has IDs returns them instead of waiting for more. */
+TEST_F(flakeid, blocking_short_read)
+{
+	uint64_t ids[1000];
+	int64_t t0, dt;
+	long n;
+
+	pin_to_one_cpu();
+	self->settle = true;
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", NARROW_LAYOUT));
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "0"));
+	fl_settle();
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	n = fl_read(self->fd, ids, 1000);
+	dt = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	ASSERT_LT(0L, n);
+	EXPECT_GT(1000L, n) TH_LOG("full read after %lld ms", (long long)dt);
+	n = fl_batch(self->fd, ids, 1000, 0);
+	ASSERT_LT(0L, n);
+	EXPECT_GT(1000L, n);
+}
+
+/* A blocking reader with nothing to return sleeps until the clock catches up. */
+TEST_F(flakeid, blocking_waits_for_clock)
+{
+	uint64_t last, w0, id;
+	struct flakeid_decode d;
+	int64_t left, t0, dt;
+
+	last = make_gap(_metadata, self, 2000);
+	w0 = fl_sysfs_u64("waits");
+	left = (int64_t)last - fl_idclock_ms();
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+	dt = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	EXPECT_LE(left - 200, dt);
+	EXPECT_GE(left + 3000, dt);
+	ASSERT_EQ(0, fl_decode(self->fd, id, &d));
+	EXPECT_LT(last, d.unix_ms);
+	EXPECT_LT(w0, fl_sysfs_u64("waits"));
+}
+
+/* A signal with nothing copied: EINTR without SA_RESTART. */
+TEST_F(flakeid, signal_interrupts_wait)
+{
+	uint64_t ids[8];
+	int64_t t0, dt;
+	long n;
+
+	make_gap(_metadata, self, 2500);
+	ASSERT_EQ(0, arm_signal(300, false));
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	n = fl_read(self->fd, ids, 8);
+	dt = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	EXPECT_EQ(-EINTR, n);
+	EXPECT_EQ(1, got_signal);
+	EXPECT_LE(250LL, (long long)dt);
+	EXPECT_GT(1500LL, (long long)dt);
+
+	ASSERT_EQ(0, arm_signal(300, false));
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	n = fl_batch(self->fd, ids, 8, 0);
+	dt = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	disarm_signal();
+	EXPECT_EQ(-EINTR, n);
+	EXPECT_EQ(1, got_signal);
+	EXPECT_GT(1500LL, (long long)dt);
+}
+
+/* With SA_RESTART the wait resumes and the read returns IDs. */
+TEST_F(flakeid, signal_restart_completes)
+{
+	uint64_t last, ids[2];
+	struct flakeid_decode d;
+	long n;
+
+	last = make_gap(_metadata, self, 1500);
+	ASSERT_EQ(0, arm_signal(200, true));
+	n = fl_read(self->fd, ids, 2);
+	disarm_signal();
+	EXPECT_EQ(1, got_signal);
+	ASSERT_LT(0L, n);
+	ASSERT_EQ(0, fl_decode(self->fd, ids[0], &d));
+	EXPECT_LT(last, d.unix_ms);
+}
+
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return '?';
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return '?';
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* A waiting reader sleeps interruptibly and SIGKILL ends it at once. */
+TEST_F(flakeid, sigkill_ends_wait)
+{
+	int64_t t0, dt;
+	int status, round;
+	pid_t pid;
+	char st;
+
+	make_gap(_metadata, self, 3000);
+	for (round = 0; round < 2; round++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			uint64_t ids[64];
+
+			if (round == 0)
+				fl_read(self->fd, ids, 64);
+			else
+				fl_batch(self->fd, ids, 64, 0);
+			_exit(3);
+		}
+		fl_sleep_ms(300);
+		ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("round %d", round);
+		st = proc_state(pid);
+		if (st != '?') {
+			EXPECT_EQ('S', st) TH_LOG("round %d: state %c", round, st);
+		}
+		t0 = fl_now_ms(CLOCK_MONOTONIC);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		dt = fl_now_ms(CLOCK_MONOTONIC) - t0;
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		EXPECT_GT(500LL, (long long)dt) TH_LOG("round %d", round);
+	}
+}
+
+struct long_reader {
+	int fd;
+	bool batch;
+	volatile bool stop;
+	uint64_t *buf;
+	long full, partial, eintr, other, backwards;
+	uint64_t last;
+};
+
+static void *long_reader_main(void *arg)
+{
+	struct long_reader *r = arg;
+	long n;
+
+	while (!r->stop) {
+		if (r->batch)
+			n = fl_batch(r->fd, r->buf, FLAKEID_BATCH_MAX, 0);
+		else
+			n = fl_read(r->fd, r->buf, FLAKEID_BATCH_MAX);
+		if (n == FLAKEID_BATCH_MAX)
+			r->full++;
+		else if (n > 0)
+			r->partial++;
+		else if (n == -EINTR)
+			r->eintr++;
+		else
+			r->other++;
+		if (n > 0) {
+			if (r->buf[0] <= r->last)
+				r->backwards++;
+			r->last = r->buf[n - 1];
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A long read or batch (no waiting involved: 2^22 IDs per ms) checks for
+ * signals between chunks: a signal arriving mid-call ends it with the IDs
+ * copied so far, a short count.  A call that ignored signals would always
+ * return FLAKEID_BATCH_MAX here.
+ */
+TEST_F_TIMEOUT(flakeid, signal_shortens_long_calls, 90)
+{
+	size_t len = (size_t)FLAKEID_BATCH_MAX * 8;
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct long_reader r;
+	pthread_t th;
+	int mode, k;
+
+	self->settle = true;
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", "41:0:0:0:22"));
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	for (mode = 0; mode < 2; mode++) {
+		memset(&r, 0, sizeof(r));
+		r.fd = self->fd;
+		r.batch = mode;
+		r.buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		ASSERT_TRUE(r.buf != MAP_FAILED);
+		ASSERT_EQ(0, pthread_create(&th, NULL, long_reader_main, &r));
+		fl_sleep_ms(50);
+		for (k = 0; k < 10; k++) {
+			pthread_kill(th, SIGUSR1);
+			fl_sleep_ms(40 + 7 * k);
+		}
+		r.stop = true;
+		pthread_join(th, NULL);
+		munmap(r.buf, len);
+		TH_LOG("%s: %ld full, %ld short, %ld EINTR, %ld other",
+		       mode ? "batch" : "read", r.full, r.partial, r.eintr, r.other);
+		EXPECT_LE(3L, r.partial) TH_LOG("mode %d", mode);
+		EXPECT_EQ(0L, r.other);
+		EXPECT_EQ(0L, r.backwards);
+	}
+}
+
+/* SIGKILL ends a process looping over maximal reads/batches promptly. */
+TEST_F_TIMEOUT(flakeid, sigkill_during_huge_reads, 60)
+{
+	size_t len = (size_t)FLAKEID_BATCH_MAX * 8;
+	int64_t t0, dt, worst = 0;
+	int status, round;
+	uint64_t *buf;
+	pid_t pid;
+
+	self->settle = true;
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", "41:0:0:0:22"));
+	for (round = 0; round < 4; round++) {
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+				   -1, 0);
+			if (buf == MAP_FAILED)
+				_exit(2);
+			for (;;) {
+				if (round % 2 == 0 &&
+				    fl_read(self->fd, buf, FLAKEID_BATCH_MAX) <= 0)
+					_exit(3);
+				if (round % 2 == 1 &&
+				    fl_batch(self->fd, buf, FLAKEID_BATCH_MAX, 0) <= 0)
+					_exit(3);
+			}
+		}
+		fl_sleep_ms(200 + 37 * round);
+		ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) TH_LOG("round %d", round);
+		t0 = fl_now_ms(CLOCK_MONOTONIC);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		dt = fl_now_ms(CLOCK_MONOTONIC) - t0;
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+		if (dt > worst)
+			worst = dt;
+	}
+	TH_LOG("slowest kill: %lld ms", (long long)worst);
+	EXPECT_GT(1000LL, (long long)worst);
+}
+
+TEST_HARNESS_MAIN

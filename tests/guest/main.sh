@@ -1,0 +1,230 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The guest test suite (run as /main.sh by the QEMU runner, as root, under
+# busybox).  Every result is one TAP line: "ok - ..." / "not ok - ...", plus
+# the kselftest programs' own lines.  A program that exits non-zero without
+# a "not ok" line crashed and gets one.  Order matters: the clock test in
+# flakeid_stress leaves the ID clock an hour ahead, so it runs last.
+
+T=/tests
+KO=/flakeid.ko
+SYS=/sys/class/misc/flakeid
+DEV=/dev/flakeid
+DEFAULT_EPOCH=1704067200000
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+note() { echo "# $*"; }
+# result STATUS NAME, called as `result $? NAME`: $? is expanded before any
+# command substitution in NAME can change it.
+result() {
+	if [ "$1" = 0 ]; then ok "$2"; else not_ok "$2"; fi
+}
+
+loaded() { [ -d /sys/module/flakeid ]; }
+load() { insmod "$KO" "$@" 2>/tmp/insmod.err; }
+unload() { ! loaded || rmmod flakeid; }
+reload() {
+	unload 2>/dev/null
+	load "$@"
+}
+
+# N IDs from the device, one per line.
+ids() { head -c $(($1 * 8)) "$DEV" | od -An -tu8 -v | tr -s ' ' '\n' | grep .; }
+
+# Run a test program, stream its output, report a crash.
+run_prog() {
+	name=$1
+	shift
+	if [ ! -x "$T/$name" ]; then
+		not_ok "$name missing from the guest"
+		return
+	fi
+	note "=== $name"
+	start=$(date +%s)
+	{
+		timeout -s KILL "$PROG_TIMEOUT" "$T/$name" "$@" 2>&1
+		echo "$?" >"/tmp/$name.rc"
+	} | tee "/tmp/$name.out"
+	rc=$(cat "/tmp/$name.rc")
+	note "$name exited $rc after $(($(date +%s) - start)) s"
+	if [ "$rc" != 0 ] && ! grep -q '^not ok ' "/tmp/$name.out"; then
+		not_ok "$name crashed (exit $rc)"
+	fi
+}
+
+PROG_TIMEOUT=420
+mkdir -p /tmp
+note "flakeid guest suite on $(uname -r), $(nproc) CPUs"
+
+# --- load and basic device checks -----------------------------------------
+unload 2>/dev/null
+load
+result $? "insmod with default parameters"
+[ -c "$DEV" ]
+result $? "$DEV is a character device"
+[ "$(stat -c %a "$DEV")" = 444 ]
+result $? "$DEV has mode 0444 (got $(stat -c %a "$DEV" 2>/dev/null))"
+out=$(head -c 8 "$DEV" | od -An -tu8)
+set -- $out
+[ $# = 1 ] && [ "$1" -gt 0 ] 2>/dev/null
+result $? "head -c 8 $DEV | od -An -tu8 prints one ID ($out)"
+n=$(ids 1000 | sort -u | wc -l)
+[ "$n" = 1000 ]
+result $? "1000 IDs from head are distinct ($n)"
+
+# --- the functional tests, as a 64-bit and a 32-bit process -----------------
+run_prog flakeid_test
+reload
+result $? "reload between test programs"
+run_prog flakeid_test32
+
+# --- rmmod while a file is open -------------------------------------------
+reload
+exec 7<"$DEV"
+if rmmod flakeid 2>/tmp/rmmod.err; then
+	not_ok "rmmod refused while $DEV is open"
+	load
+else
+	loaded
+	result $? "rmmod refused while $DEV is open ($(tr "\n" " " </tmp/rmmod.err))"
+fi
+n=$(head -c 16 <&7 | od -An -tu8 | wc -w)
+[ "$n" = 2 ]
+result $? "the open file still reads after the refused rmmod"
+exec 7<&-
+rmmod flakeid
+result $? "rmmod accepted after the file is closed"
+! loaded && [ ! -e "$DEV" ]
+result $? "module and $DEV gone after rmmod"
+
+# --- module parameters -------------------------------------------------------
+now_ms=$(($(date +%s) * 1000))
+for p in "region_id=16" "app_id=8" "machine_id=32" "region_id=-1" \
+	"region_id=abc" "machine_id=" \
+	"layout=41:4:3:5:12" "layout=31:4:3:5:10" "layout=40:4:3:5:0" \
+	"layout=abc" "layout=41:4:3:5" "layout=41:4:3:5:10:1" \
+	"layout=32:0:0:0:1" "max_borrow_ms=60001" "max_borrow_ms=-5" \
+	"epoch_ms=$((now_ms + 3600000))" "epoch_ms=abc" \
+	"floor_ms=$((DEFAULT_EPOCH + 2199023255552 + 1000))" \
+	"layout=41:2:3:7:10 region_id=4" "region_id=4 layout=41:2:3:7:10" \
+	"layout=40:4:3:5:10 epoch_ms=0"; do
+	# shellcheck disable=SC2086 # one word per parameter
+	if load $p; then
+		not_ok "insmod $p refused"
+		unload
+	elif loaded; then
+		not_ok "insmod $p refused (module loaded anyway)"
+		unload
+	else
+		grep -q "Invalid argument" /tmp/insmod.err
+		result $? "insmod $p refused with EINVAL ($(tr "\n" " " </tmp/insmod.err))"
+	fi
+done
+
+# Valid parameters show up in sysfs, FLAKEID_IOC_CONFIG and the IDs.
+check_params() {
+	# $1: insmod arguments; $2: expected "layout region app machine borrow epoch"
+	set -- "$1" $2
+	params=$1
+	# shellcheck disable=SC2086
+	if ! load $params; then
+		not_ok "insmod $params ($(tr "\n" " " </tmp/insmod.err))"
+		return
+	fi
+	got="$(cat $SYS/layout) $(cat $SYS/region_id) $(cat $SYS/app_id) $(cat $SYS/machine_id) $(cat $SYS/max_borrow_ms) $(cat $SYS/epoch_ms)"
+	[ "$got" = "$2 $3 $4 $5 $6 $7" ]
+	result $? "insmod $params: sysfs shows $got"
+	cfg=$("$T/flakeid_decode" --config | tr '\n' ' ')
+	echo "$cfg" | grep -q "epoch_ms=$7 layout=$2 region_id=$3 app_id=$4 machine_id=$5 max_borrow_ms=$6 "
+	result $? "insmod $params: FLAKEID_IOC_CONFIG agrees ($cfg)"
+	id=$(ids 1)
+	line=$("$T/flakeid_decode" "$id")
+	echo "$line" | grep -q " region=$3 app=$4 machine=$5 "
+	result $? "insmod $params: IDs carry the ids ($line)"
+	ms=$(echo "$line" | sed -n 's/.* unix_ms=\([0-9]*\) .*/\1/p')
+	now=$(($(date +%s) * 1000))
+	[ -n "$ms" ] && [ "$ms" -gt $((now - 5000)) ] && [ "$ms" -lt $((now + 5000)) ]
+	result $? "insmod $params: IDs carry the current time ($ms vs $now)"
+	unload
+}
+check_params "region_id=3 app_id=5 machine_id=17 max_borrow_ms=500 epoch_ms=1700000000000" \
+	"41:4:3:5:10 3 5 17 500 1700000000000"
+check_params "layout=42:4:3:5:10 region_id=15 app_id=7 machine_id=31 max_borrow_ms=0" \
+	"42:4:3:5:10 15 7 31 0 $DEFAULT_EPOCH"
+check_params "layout=41:0:0:12:10 machine_id=4095 max_borrow_ms=60000" \
+	"41:0:0:12:10 0 0 4095 60000 $DEFAULT_EPOCH"
+check_params "" "41:4:3:5:10 0 0 0 1000 $DEFAULT_EPOCH"
+
+# --- reloads keep IDs increasing ---------------------------------------------
+# Borrow about a second ahead, then reload without a floor: the unload must
+# wait for the wall clock to pass the last millisecond it issued.
+load
+head -c 4000000 "$DEV" >/dev/null
+last=$(head -c 4000000 "$DEV" | tail -c 8 | od -An -tu8 | tr -d ' ')
+unload && load
+first=$(ids 1)
+[ -n "$last" ] && [ -n "$first" ] && [ "$first" -gt "$last" ]
+result $? "plain reload after borrowing: next ID $first > last $last"
+
+# Save floor_ms, unload, set the clock back an hour, load with the floor.
+old=$(ids 1000 | tail -n 1)
+floor=$(cat $SYS/floor_ms)
+unload
+result $? "rmmod before the clock goes back"
+t0=$(date +%s)
+date -s "@$((t0 - 3600))" >/dev/null
+result $? "date -s one hour back"
+load "floor_ms=$floor"
+result $? "insmod floor_ms=$floor"
+lowest=$(ids 1000 | sort -n | head -n 1)
+[ -n "$old" ] && [ -n "$lowest" ] && [ "$lowest" -gt "$old" ]
+result $? "after the clock went back, reload with floor_ms: $lowest > $old"
+ahead=$(cat $SYS/ahead_ms)
+[ "$ahead" -gt 3500000 ]
+result $? "the ID clock starts at the floor, an hour ahead (ahead_ms $ahead)"
+date -s "@$(($(date +%s) + 3600))" >/dev/null
+result $? "date -s restored"
+unload
+
+# --- libflakeid and flakeid(1) against the device ---------------------------
+if [ -x /userspace/guest.sh ]; then
+	load
+	result $? "insmod for the userspace tests"
+	sh /userspace/guest.sh /userspace
+	note "userspace suite exited with $?"
+	unload
+else
+	not_ok "userspace guest tests missing (/userspace/guest.sh)"
+fi
+
+# --- concurrency, faults, clock steps (last) ---------------------------------
+load
+result $? "insmod for the stress tests"
+run_prog flakeid_stress
+
+# The clock test left the ID clock an hour ahead: unloading cannot wait,
+# it logs the floor to pass at the next load.  Do that and check it works.
+last=$(ids 1)
+dmesg >/tmp/dmesg.before
+unload
+result $? "rmmod with the ID clock an hour ahead"
+dmesg | tail -n +$(($(wc -l </tmp/dmesg.before) + 1)) >/tmp/dmesg.unload
+cat /tmp/dmesg.unload | sed 's/^/# dmesg: /'
+logged=$(grep floor_ms /tmp/dmesg.unload | grep -oE '[0-9]{13,}' | tail -n 1)
+[ -n "$logged" ]
+result $? "rmmod logged the floor_ms to pass at the next load ($logged)"
+if [ -n "$logged" ]; then
+	load "floor_ms=$logged"
+	first=$(ids 1)
+	[ -n "$first" ] && [ "$first" -gt "$last" ]
+	result $? "reload with the logged floor_ms: $first > $last"
+	unload
+fi
+
+dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN:|UBSAN:|KCSAN:|circular locking|lock state|sleeping function|general protection' >/tmp/dmesg.bad
+[ ! -s /tmp/dmesg.bad ]
+result $? "kernel log has no BUG/WARNING/lockdep/KASAN/UBSAN report"
+sed 's/^/# /' /tmp/dmesg.bad
+exit 0
