@@ -31,7 +31,7 @@
  *   EINVAL  @size below the first version, unknown @flags, non-zero reserved
  *           members, or a member out of its documented range
  *   E2BIG   @size larger than the kernel's struct and the extra bytes are not
- *           all zero
+ *           all zero, or @size above 4096 (no struct will grow that far)
  *
  * Structs use fixed-width types only, have no implicit padding, and carry
  * user pointers in __aligned_u64, so 32-bit and 64-bit processes share them.
