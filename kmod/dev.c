@@ -47,20 +47,46 @@ static bool flakeid_nonblock(struct file *file, int iocb_flags)
 	return (file->f_flags & O_NONBLOCK) || (iocb_flags & IOCB_NOWAIT);
 }
 
-static ssize_t flakeid_read_iter(struct kiocb *iocb, struct iov_iter *to)
+/* IDs a read of @len bytes asks for; 0 for 1..7 bytes (EINVAL). */
+static size_t flakeid_read_count(size_t len)
 {
-	struct file *file = iocb->ki_filp;
-	size_t len = iov_iter_count(to);
+	return min_t(size_t, len / sizeof(u64), FLAKEID_BATCH_MAX);
+}
+
+static ssize_t flakeid_read_ids(struct file *file, struct flakeid_sink *sink,
+				size_t len, bool nonblock)
+{
 	ssize_t ret;
 
 	if (!len)
 		return 0;
 	if (len < sizeof(u64))
 		return -EINVAL;
-	ret = flakeid_issue(file->private_data, to,
-			    min_t(size_t, len / sizeof(u64), FLAKEID_BATCH_MAX),
-			    flakeid_nonblock(file, iocb->ki_flags));
+	ret = flakeid_issue(file->private_data, sink, flakeid_read_count(len),
+			    nonblock);
 	return ret < 0 ? ret : ret * sizeof(u64);
+}
+
+/* read(2): the common case, written straight to the user's buffer. */
+static ssize_t flakeid_read(struct file *file, char __user *buf, size_t len,
+			    loff_t *ppos)
+{
+	struct flakeid_sink sink = { .ubuf = (u64 __user *)buf };
+
+	/* Refuse a bad buffer before any ID is spent on it. */
+	if (!access_ok(buf, len))
+		return -EFAULT;
+	return flakeid_read_ids(file, &sink, len, flakeid_nonblock(file, 0));
+}
+
+/* readv(2), preadv2(RWF_NOWAIT), io_uring: any iov_iter. */
+static ssize_t flakeid_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct flakeid_sink sink = { .iter = to };
+
+	return flakeid_read_ids(iocb->ki_filp, &sink, iov_iter_count(to),
+				flakeid_nonblock(iocb->ki_filp,
+						 iocb->ki_flags));
 }
 
 union flakeid_ucmd {
@@ -72,7 +98,7 @@ union flakeid_ucmd {
 static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
 {
 	struct flakeid_batch *b = &u->batch;
-	struct iov_iter iter;
+	struct flakeid_sink sink = { .ubuf = u64_to_user_ptr(b->ids) };
 	size_t bytes;
 	ssize_t ret;
 
@@ -85,8 +111,9 @@ static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
 	if (check_mul_overflow((size_t)b->count, sizeof(u64), &bytes))
 		return -EINVAL;
 
-	iov_iter_ubuf(&iter, ITER_DEST, u64_to_user_ptr(b->ids), bytes);
-	ret = flakeid_issue(file->private_data, &iter, b->count,
+	if (!access_ok(sink.ubuf, bytes))
+		return -EFAULT;
+	ret = flakeid_issue(file->private_data, &sink, b->count,
 			    flakeid_nonblock(file, 0) ||
 			    (b->flags & FLAKEID_BATCH_NONBLOCK));
 	if (ret < 0)
@@ -192,6 +219,7 @@ static const struct file_operations flakeid_fops = {
 	.owner = THIS_MODULE,
 	.open = flakeid_open,
 	.release = flakeid_release,
+	.read = flakeid_read,
 	.read_iter = flakeid_read_iter,
 	.unlocked_ioctl = flakeid_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,

@@ -56,7 +56,13 @@ int flakeid_config_check(const struct flakeid_cfg *cfg);
 int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms,
 		     u64 floor_ms);
 void flakeid_gen_exit(void);
-ssize_t flakeid_issue(struct flakeid_file *ff, struct iov_iter *to,
+/* Where IDs go: an iov_iter (readv, io_uring), or a plain user array. */
+struct flakeid_sink {
+	struct iov_iter *iter;
+	u64 __user *ubuf;
+};
+
+ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 		      size_t count, bool nonblock);
 void flakeid_get_config(struct flakeid_cfg *cfg, u32 *max_borrow_ms,
 			u64 *generation);

@@ -33,17 +33,21 @@
 #include <linux/spinlock.h>
 #include <linux/local_lock.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 #include <linux/ktime.h>
 #include <linux/timekeeping.h>
 #include <linux/hrtimer.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/clock.h>
 #include <linux/delay.h>
 
 #include "flakeid.h"
 
 /* IDs composed on the stack between two copies to userspace. */
 #define FLAKEID_CHUNK		64
+/* Most IDs one caller takes under the per-CPU lock at a time. */
+#define FLAKEID_RESERVE_MAX	1024
 /* Upper bound on the sequence numbers a CPU takes for itself at once. */
 #define FLAKEID_BLOCK_MAX	1024
 
@@ -69,7 +73,7 @@ static struct flakeid_state flakeid_state = {
 struct flakeid_pcpu {
 	local_lock_t lock;
 	u64 base;		/* timestamp and node bits of the block */
-	u64 ms;			/* Unix ms of the block */
+	u64 expires;		/* local_clock() at which the block is stale */
 	u64 next;		/* [next, end) is still free */
 	u64 end;
 	unsigned long gen;
@@ -197,16 +201,6 @@ int flakeid_decode(const struct flakeid_cfg *cfg, u64 id,
 
 /* ---- the ID clock ---- */
 
-static u64 flakeid_clock_ns(void)
-{
-	return ktime_get_ns() + atomic64_read(&flakeid_state.offset_ns);
-}
-
-static u64 flakeid_clock_ms(void)
-{
-	return div_u64(flakeid_clock_ns(), NSEC_PER_MSEC);
-}
-
 /* The wall clock's offset from CLOCK_MONOTONIC, read without jitter. */
 static s64 flakeid_real_offset_ns(void)
 {
@@ -219,7 +213,7 @@ static s64 flakeid_real_offset_ns(void)
  * NTP slewing moves CLOCK_REALTIME and CLOCK_MONOTONIC together, so any drop
  * of their difference is a step back (settimeofday, ADJ_SETOFFSET, leap).
  */
-static u64 flakeid_clock_sync_locked(void)
+static u64 flakeid_clock_sync_ns_locked(void)
 {
 	struct flakeid_state *st = &flakeid_state;
 	u64 mono = ktime_get_ns();
@@ -234,7 +228,12 @@ static u64 flakeid_clock_sync_locked(void)
 		off = real_off;
 		atomic64_set(&st->offset_ns, off);
 	}
-	return div_u64(mono + off, NSEC_PER_MSEC);
+	return mono + off;
+}
+
+static u64 flakeid_clock_sync_locked(void)
+{
+	return div_u64(flakeid_clock_sync_ns_locked(), NSEC_PER_MSEC);
 }
 
 /* Make the ID clock read at least @ms from now on. */
@@ -264,13 +263,14 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want, u64 *retry_ms)
 {
 	struct flakeid_state *st = &flakeid_state;
 	const struct flakeid_layout *l;
-	u64 now, seqs, rel, n;
+	u64 now_ns, now, seqs, rel, n;
 	int ret = 0;
 
 	spin_lock(&st->lock);
 	l = &st->cfg.layout;
 	seqs = flakeid_seqs(l);
-	now = flakeid_clock_sync_locked();
+	now_ns = flakeid_clock_sync_ns_locked();
+	now = div_u64(now_ns, NSEC_PER_MSEC);
 	if (st->cur_ms < now) {
 		st->cur_ms = now;
 		st->next_seq = 0;
@@ -294,7 +294,8 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want, u64 *retry_ms)
 
 	n = min(max_t(u64, want, st->block), seqs - st->next_seq);
 	pc->base = flakeid_compose(&st->cfg, rel, 0);
-	pc->ms = st->cur_ms;
+	/* Serve it until the ID clock leaves its millisecond; see below. */
+	pc->expires = local_clock() + (st->cur_ms + 1) * NSEC_PER_MSEC - now_ns;
 	pc->next = st->next_seq;
 	pc->end = st->next_seq + n;
 	pc->gen = st->gen;
@@ -306,32 +307,45 @@ out_unlock:
 	return ret;
 }
 
+/* IDs this CPU's block hands one caller at a time, all consecutive. */
+struct flakeid_range {
+	u64 base;
+	u64 first;
+	u64 count;
+};
+
 /*
- * Compose up to @n IDs into @buf from this CPU's block, all above @last.
- * Runs with the per-CPU lock held: no sleeping, no faults.
+ * Take up to @n consecutive IDs from this CPU's block, all above @last,
+ * refilling the block (asking for @want) when it cannot serve.  Runs with
+ * the per-CPU lock held only for the bookkeeping: composing and copying
+ * happen after, since the range belongs to the caller alone.
  */
-static int flakeid_fill(u64 *buf, u64 n, u64 want, u64 last, u64 *retry_ms)
+static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
+			   u64 last, u64 *retry_ms)
 {
 	struct flakeid_pcpu *pc;
-	u64 now = flakeid_clock_ms();
-	u64 i, cnt;
-	int ret;
+	int ret = 0;
 
 	local_lock(&flakeid_pcpu.lock);
 	pc = this_cpu_ptr(&flakeid_pcpu);
+	/*
+	 * A block is stale once its millisecond is over.  That is timed with
+	 * this CPU's local_clock(), which is cheap where reading the ID clock
+	 * may be slow (an HPET clocksource costs a bus read), and consistent
+	 * because the block is set and checked on this CPU only.
+	 */
 	if (pc->gen != READ_ONCE(flakeid_state.gen) || pc->next >= pc->end ||
-	    pc->ms < now || (pc->base | pc->next) <= last) {
+	    local_clock() >= pc->expires || (pc->base | pc->next) <= last) {
 		ret = flakeid_refill(pc, want, retry_ms);
 		if (ret)
 			goto out_unlock;
 	}
 
-	cnt = min(n, pc->end - pc->next);
-	for (i = 0; i < cnt; i++)
-		buf[i] = pc->base | (pc->next + i);
-	pc->next += cnt;
-	WRITE_ONCE(pc->issued, pc->issued + cnt);
-	ret = cnt;
+	r->base = pc->base;
+	r->first = pc->next;
+	r->count = min(n, pc->end - pc->next);
+	pc->next += r->count;
+	WRITE_ONCE(pc->issued, pc->issued + r->count);
 
 out_unlock:
 	local_unlock(&flakeid_pcpu.lock);
@@ -349,6 +363,57 @@ static void flakeid_file_advance(struct flakeid_file *ff, u64 id)
 	}
 }
 
+/*
+ * Copy the IDs of @r to an iov_iter through a small bounce buffer.  Returns
+ * how many IDs were copied whole.  The buffer is left uninitialized on
+ * purpose (CONFIG_INIT_STACK_ALL_ZERO would clear it on every call): only
+ * the part written just before is ever copied out.
+ */
+static u64 flakeid_copy_iter(const struct flakeid_range *r,
+			     struct iov_iter *to)
+{
+	u64 buf[FLAKEID_CHUNK] __uninitialized;
+	u64 done = 0, n, i;
+	size_t copied;
+
+	while (done < r->count) {
+		n = min_t(u64, r->count - done, FLAKEID_CHUNK);
+		for (i = 0; i < n; i++)
+			buf[i] = r->base | (r->first + done + i);
+		copied = copy_to_iter(buf, n * sizeof(u64), to);
+		done += copied / sizeof(u64);
+		if (copied != n * sizeof(u64))
+			break;
+	}
+	return done;
+}
+
+/*
+ * Write the IDs of @r straight into a user array: no bounce buffer, one
+ * access_ok() per range.  An 8-byte store that faults writes nothing, so
+ * the IDs before it are whole.
+ */
+static u64 flakeid_copy_user(const struct flakeid_range *r, u64 __user *ubuf)
+{
+	u64 i = 0;
+
+	if (!user_access_begin(ubuf, r->count * sizeof(u64)))
+		return 0;
+	for (; i < r->count; i++)
+		unsafe_put_user(r->base | (r->first + i), ubuf + i, efault);
+efault:
+	user_access_end();
+	return i;
+}
+
+static u64 flakeid_copy_out(const struct flakeid_range *r,
+			    struct flakeid_sink *sink, u64 done)
+{
+	if (sink->iter)
+		return flakeid_copy_iter(r, sink->iter);
+	return flakeid_copy_user(r, sink->ubuf + done);
+}
+
 /* Sleep until the ID clock reaches @ms; false if a signal woke us. */
 static bool flakeid_wait(u64 ms)
 {
@@ -364,22 +429,23 @@ static bool flakeid_wait(u64 ms)
 }
 
 /*
- * Hand out up to @count IDs through @to.  Returns how many were copied, or
+ * Hand out up to @count IDs to @sink.  Returns how many were copied, or
  * a negative errno when none were.  Having copied some, it returns rather
  * than wait, fault or ignore a signal.
  */
-ssize_t flakeid_issue(struct flakeid_file *ff, struct iov_iter *to,
+ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 		      size_t count, bool nonblock)
 {
-	u64 buf[FLAKEID_CHUNK];
-	size_t done = 0, bytes, copied;
-	u64 retry_ms = 0;
+	struct flakeid_range r;
+	size_t done = 0;
+	u64 retry_ms = 0, copied;
 	int ret = 0;
 
 	while (done < count) {
-		ret = flakeid_fill(buf, min_t(u64, count - done, FLAKEID_CHUNK),
-				   count - done, atomic64_read(&ff->last),
-				   &retry_ms);
+		ret = flakeid_reserve(&r, min_t(u64, count - done,
+						FLAKEID_RESERVE_MAX),
+				      count - done, atomic64_read(&ff->last),
+				      &retry_ms);
 		if (ret == -EAGAIN) {
 			if (done || nonblock)
 				break;
@@ -392,11 +458,11 @@ ssize_t flakeid_issue(struct flakeid_file *ff, struct iov_iter *to,
 		if (ret < 0)
 			break;
 
-		flakeid_file_advance(ff, buf[ret - 1]);
-		bytes = ret * sizeof(u64);
-		copied = copy_to_iter(buf, bytes, to);
-		done += copied / sizeof(u64);
-		if (copied != bytes) {
+		/* IDs handed to a faulting buffer are lost, never reissued. */
+		flakeid_file_advance(ff, r.base | (r.first + r.count - 1));
+		copied = flakeid_copy_out(&r, sink, done);
+		done += copied;
+		if (copied != r.count) {
 			ret = -EFAULT;
 			break;
 		}
