@@ -67,6 +67,22 @@ logged() {
 	return "$rc"
 }
 
+# suite NAME LOG CMD...: run a command that prints TAP lines, count them,
+# and fail NAME when it ran none or exited non-zero without a failing line.
+suite() {
+	local name=$1 log=$2 rc=0
+	shift 2
+	logged "$log" "$@" || rc=$?
+	sed -i 's/\r$//' "$log"
+	count_tap "$log"
+	echo "# $name: $COUNTED results"
+	if [ "$COUNTED" = 0 ]; then
+		fail "$name ran no test (log: ${log#"$TOP"/})"
+	elif [ "$rc" != 0 ] && ! grep -qE '^not ok ' "$log"; then
+		fail "$name exited $rc with no failing test (log: ${log#"$TOP"/})"
+	fi
+}
+
 finish() {
 	if [ -n "$FAILURES" ]; then
 		echo
@@ -207,6 +223,26 @@ else
 		fail "guest main.sh exited non-zero with no failing test"
 	fi
 fi
+
+banner "example program (pkg-config)"
+if flakeid_has_target userspace examples-check; then
+	if logged "$LOGS/examples.log" make --no-print-directory -C userspace examples-check; then
+		pass "examples/hello.c builds with pkg-config and runs"
+	else
+		fail "examples/hello.c builds with pkg-config and runs (log: build/logs/examples.log)"
+	fi
+fi
+
+# The benchmark's short run, so it cannot rot; it never fails on timing.
+banner "benchmark smoke"
+if [ "$module_ok" = 1 ]; then
+	suite "bench smoke" "$LOGS/bench-smoke.log" make --no-print-directory -s bench-smoke
+fi
+
+# DKMS, Debian packages, and the floor surviving a reload with the clock
+# set back (issue 5).
+banner "packaging"
+suite "packaging" "$LOGS/packaging.log" tests/packaging/run.sh
 
 echo
 echo "# check took $(($(date +%s) - start))s; logs in build/logs/"
