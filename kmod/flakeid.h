@@ -12,7 +12,7 @@
 #include <linux/uio.h>
 #include <linux/flakeid.h>
 
-/* How far a configuration change may move the allocator ahead of the clock. */
+/* How far a configuration change may move the allocator forward. */
 #define FLAKEID_RECONFIG_MAX_JUMP_MS	1000
 /* On unload, wait at most this long for the wall clock to pass the floor. */
 #define FLAKEID_EXIT_MAX_WAIT_MS	2000

@@ -587,7 +587,8 @@ int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
 	ret = flakeid_first_ms_locked(&cfg, &first_ms);
 	if (ret)
 		goto out_unlock;
-	if (first_ms > now + FLAKEID_RECONFIG_MAX_JUMP_MS) {
+	/* Measured from the allocator, which may already be borrowing ahead. */
+	if (first_ms > max(now, st->cur_ms) + FLAKEID_RECONFIG_MAX_JUMP_MS) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
