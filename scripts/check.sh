@@ -244,6 +244,14 @@ fi
 banner "packaging"
 suite "packaging" "$LOGS/packaging.log" tests/packaging/run.sh
 
+# The whole guest suite again on Debian's PREEMPT_RT kernel: per-CPU code
+# under real preemption.  The debug (KASAN, lockdep, UBSAN), KCSAN and
+# newer kernels run in `make check-kernels` (see tests/kernels/README.md).
+banner "PREEMPT_RT kernel"
+if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
+	suite "rt kernel suite" "$LOGS/kernel-rt.log" tests/kernels/check-kernels.sh rt
+fi
+
 echo
 echo "# check took $(($(date +%s) - start))s; logs in build/logs/"
 finish

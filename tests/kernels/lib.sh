@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # sets variables for its callers
+# Helpers for check-kernels.sh, the fuzz and the soak drivers (sourced):
+# find a test kernel by name and build the module against it.  Needs TOP
+# (the tree) set by the caller.
+
+FLAKEID_KERNELS_DIR=$TOP/tests/kernels
+
+# Sets KIMAGE, KBUILD, KREL, APPEND, TIMEOUT, MEM for kernel $1:
+#   stock      Debian's linux-image-amd64, the default target
+#   rt         Debian's linux-image-rt-amd64 (PREEMPT_RT), fetched unpacked
+#   backports  Debian's linux-image-amd64 from bookworm-backports
+#   unstable   a small build of the newest linux-source in Debian unstable
+#   NAME       tests/kernels/NAME.config built from linux-source-6.1
+flakeid_resolve_kernel() {
+	local dir
+	# no_timer_check: under a loaded host, TCG can miss the IO-APIC timer
+	# check at boot and panic ("IO-APIC + timer doesn't work").
+	APPEND="panic_on_warn=1 no_timer_check" TIMEOUT=1500 MEM=1G
+	case $1 in
+	stock)
+		flakeid_kernel_env || return 1
+		KIMAGE=/boot/vmlinuz-$KERNELRELEASE KBUILD=$KDIR KREL=$KERNELRELEASE
+		;;
+	rt|backports)
+		if [ "$1" = rt ]; then
+			dir=$("$FLAKEID_KERNELS_DIR/debian-kernel.sh" linux-image-rt-amd64) || return 1
+		else
+			dir=$("$FLAKEID_KERNELS_DIR/debian-kernel.sh" --suite bookworm-backports \
+				linux-image-amd64) || return 1
+		fi
+		KIMAGE=$dir/vmlinuz KBUILD=$dir/build KREL=$(cat "$dir/release")
+		;;
+	unstable)
+		dir=$("$FLAKEID_KERNELS_DIR/unstable-source.sh") || return 1
+		dir=$("$FLAKEID_KERNELS_DIR/build-kernel.sh" --source "$dir" plain) || return 1
+		KIMAGE=$dir/bzImage KBUILD=$dir/build KREL=$(cat "$dir/kernelrelease")
+		;;
+	*)
+		if [ ! -f "$FLAKEID_KERNELS_DIR/$1.config" ]; then
+			echo "unknown kernel $1" >&2
+			return 1
+		fi
+		dir=$("$FLAKEID_KERNELS_DIR/build-kernel.sh" "$1") || return 1
+		KIMAGE=$dir/bzImage KBUILD=$dir/build KREL=$(cat "$dir/kernelrelease")
+		# Sanitizers slow everything down several times under TCG.
+		TIMEOUT=3600 MEM=2G
+		;;
+	esac
+	[ -r "$KIMAGE" ] && [ -e "$KBUILD/Makefile" ]
+}
+
+# Extra make arguments for an M= build against $1: kernels with BTF for
+# modules (Debian's 6.12) run pahole after linking; without pahole (Debian
+# package dwarves) the module is built without BTF, which it does not need.
+flakeid_kbuild_args() {
+	if grep -qs '^CONFIG_DEBUG_INFO_BTF_MODULES=y' "$1/.config" &&
+	   ! command -v pahole >/dev/null; then
+		echo "CONFIG_DEBUG_INFO_BTF_MODULES="
+	fi
+}
+
+# Build the module for kernel $1 from a copy of the sources into
+# build/kernels/$1/mod (the tree's own flakeid.ko is left alone), W=1;
+# a compiler warning fails it.  Log: build/kernels/$1/module.log.
+flakeid_build_module() {
+	local out=$TOP/build/kernels/$1
+	local m=$out/mod
+	rm -rf "$m"
+	mkdir -p "$m/kmod"
+	(cd "$TOP" && cp -a Kbuild uapi "$m/" &&
+	 find kmod -maxdepth 1 -type f ! -name '*.o' ! -name '.*' -exec cp {} "$m/kmod/" \;) ||
+		return 1
+	# shellcheck disable=SC2046 # no argument at all when there is none
+	make -C "$KBUILD" M="$m" W=1 $(flakeid_kbuild_args "$KBUILD") modules \
+		>"$out/module.log" 2>&1 &&
+		[ -f "$m/flakeid.ko" ] || return 1
+	! grep -q 'warning:' "$out/module.log"
+}
