@@ -11,8 +11,10 @@
  * the millisecond cur_ms and moves next_seq past it.  cur_ms never goes
  * back, and next_seq only restarts at 0 when cur_ms moves forward, so two
  * grants never overlap and each grant lies above every earlier one.  A
- * block is then consumed by its CPU alone, under that CPU's local_lock, so
- * no sequence number of a block is used twice.  A configuration change
+ * block is then consumed by its CPU alone: under that CPU's local_lock a
+ * caller reserves a run of it and moves the block's cursor past the run,
+ * so no sequence number of a block is used twice; the run is written out
+ * after the lock is dropped, being the caller's alone.  A configuration change
  * moves (cur_ms, 0) to the first millisecond whose new IDs exceed every ID
  * the old configuration could have granted, and bumps gen so that no CPU
  * keeps serving a block granted before it.  CPU hotplug needs no callback:
@@ -21,9 +23,11 @@
  *
  * Why IDs from one file increase
  * ------------------------------
- * A file remembers the largest ID it returned.  A CPU whose next ID is not
- * above it takes a fresh block, and a fresh block lies above every ID
- * granted before it, hence above the file's last ID.
+ * A file remembers the largest ID it handed out, raised before the IDs are
+ * copied.  A CPU whose next ID is not above it takes a fresh block, and a
+ * fresh block lies above every ID granted before it, hence above the
+ * file's last ID.  So a call returns IDs above those of every call on the
+ * same file that completed before it began.
  */
 
 #include <linux/kernel.h>
