@@ -315,34 +315,50 @@ static int config_error(int err)
 	return fail("config", err);
 }
 
-static int cmd_config(int argc, char **argv)
+/*
+ * The options of a subcommand that takes only --json and --help.  Returns
+ * -1 to go on, or the exit code to return (after --help or a bad option).
+ */
+static int parse_json_opts(int argc, char **argv, const char *cmd, int *json)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct flakeid_config want, cur;
-	struct flakeid *h;
-	unsigned int what = 0;
-	int json = 0, c, i, ret;
-	char why[256];
+	char fmt[64];
+	int c;
 
-	memset(&want, 0, sizeof(want));
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = 1;
+			*json = 1;
 			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
 		default:
-			return usage_error("config: bad option or missing value near '%s'",
-					   bad_option(argv));
+			snprintf(fmt, sizeof(fmt),
+				 "%s: bad option or missing value near '%%s'", cmd);
+			return usage_error(fmt, bad_option(argv));
 		}
 	}
+	return -1;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+	struct flakeid_config want, cur;
+	struct flakeid *h;
+	unsigned int what = 0;
+	int json = 0, i, ret;
+	char why[256];
+
+	memset(&want, 0, sizeof(want));
+	ret = parse_json_opts(argc, argv, "config", &json);
+	if (ret >= 0)
+		return ret;
 	for (i = optind; i < argc; i++) {
 		ret = parse_setting(argv[i], &want, &what);
 		if (ret == -ENOENT)
@@ -386,29 +402,13 @@ static int cmd_config(int argc, char **argv)
 
 static int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct flakeid_stats st;
 	struct flakeid *h;
-	int json = 0, c, ret;
+	int json = 0, ret;
 
-	optind = 0;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return EXIT_OK;
-		default:
-			return usage_error("stats: bad option or missing value near '%s'",
-					   bad_option(argv));
-		}
-	}
+	ret = parse_json_opts(argc, argv, "stats", &json);
+	if (ret >= 0)
+		return ret;
 	if (optind < argc)
 		return usage_error("stats: unexpected argument '%s'",
 				   argv[optind]);
