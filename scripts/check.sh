@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make check`: everything CI runs, in order, each step counted as tests:
 #   deps, kernel files, module build, lint (checkpatch, sparse, W=1), host
-#   tests (userspace check-host), test build (tests guest-install), then the
-#   guest suite in QEMU (tests/guest/main.sh).
+#   tests (userspace check-host), test build (tests guest-install), the
+#   guest suite in QEMU (tests/guest/main.sh), the example, the benchmark
+#   smoke, packaging, the guest suite on the PREEMPT_RT and debug kernels,
+#   then the fuzzers and the soak on the debug kernel.
 # TAP lines from the host and guest suites are counted (`ok` passes, `ok ...
 # # SKIP` skips, `not ok` fails); this script's own steps are tests too.
 # The last line is always "N passed, N failed, N skipped"; exit 1 if any
 # failed.  Logs stay in build/logs/.
 #
-# Environment: FLAKEID_GUEST_TIMEOUT (seconds, default 2400),
+# Environment: FLAKEID_FUZZ_SECS (each fuzzer run, default 60),
+# FLAKEID_SOAK_IDS (default 10^8), FLAKEID_SOAK_SECS (the soak's time
+# limit, default 900), FLAKEID_GUEST_TIMEOUT (seconds, default 2400),
 # FLAKEID_GUEST_SMP (default 4), FLAKEID_GUEST_MEM (default 2G: room for
 # tests that keep millions of IDs), FLAKEID_GUEST_APPEND (extra kernel args).
 set -eu
@@ -244,12 +248,23 @@ fi
 banner "packaging"
 suite "packaging" "$LOGS/packaging.log" tests/packaging/run.sh
 
-# The whole guest suite again on Debian's PREEMPT_RT kernel: per-CPU code
-# under real preemption.  The debug (KASAN, lockdep, UBSAN), KCSAN and
-# newer kernels run in `make check-kernels` (see tests/kernels/README.md).
-banner "PREEMPT_RT kernel"
+# The whole guest suite again on Debian's PREEMPT_RT kernel (per-CPU code
+# under real preemption) and on a debug kernel built from linux-source-6.1
+# (KASAN, lockdep, UBSAN, DEBUG_ATOMIC_SLEEP, kmemleak, panic_on_warn; built
+# once, then cached under /var/cache/flakeid-kernels).  Then the ioctl
+# fuzzer and trinity, and the 10^8-ID soak, on the debug kernel.  KCSAN and
+# the newer kernels run in `make check-kernels` (tests/kernels/README.md).
 if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
+	banner "PREEMPT_RT kernel"
 	suite "rt kernel suite" "$LOGS/kernel-rt.log" tests/kernels/check-kernels.sh rt
+	banner "debug kernel (KASAN, lockdep, UBSAN, kmemleak)"
+	suite "debug kernel suite" "$LOGS/kernel-debug.log" tests/kernels/check-kernels.sh debug
+	banner "fuzzing (debug kernel)"
+	suite "fuzz" "$LOGS/fuzz.log" tests/fuzz/run-fuzz.sh \
+		--secs "${FLAKEID_FUZZ_SECS:-60}" --trinity-secs "${FLAKEID_FUZZ_SECS:-60}"
+	banner "soak (debug kernel)"
+	suite "soak" "$LOGS/soak.log" tests/soak/run-soak.sh \
+		--ids "${FLAKEID_SOAK_IDS:-100000000}" --secs "${FLAKEID_SOAK_SECS:-900}"
 fi
 
 echo

@@ -151,6 +151,14 @@ static size_t duplicates(uint64_t *ids, size_t n)
 	return dup;
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int increasing(const uint64_t *ids, size_t n)
 {
 	size_t i;
@@ -261,18 +269,31 @@ static void cache_tests(struct flakeid *h)
 	   s1, s2);
 
 	/* A max_age long enough for the coarse clock: fresh blocks are served
-	 * without the precise clock, stale ones still dropped. */
-	flakeid_set_cache(h, 256, 50);
-	flakeid_next(h, &a);
-	s0 = issued(h);
-	flakeid_next(h, &b);
-	s1 = issued(h);
+	 * without the precise clock, stale ones still dropped.  "Fresh" holds
+	 * only if the guest ran a..b well within 50 ms; a slow kernel or a
+	 * busy host can pause it longer, so a round that took 20 ms or more
+	 * proves nothing and is tried again.  One fetch moves the device's
+	 * counter by 256, a refetch by 512. */
+	for (i = 0, ret = 1; i < 20 && ret; i++) {
+		int64_t t0;
+
+		flakeid_set_cache(h, 256, 50);	/* drops what a round left */
+		s0 = issued(h);
+		t0 = mono_ms();
+		flakeid_next(h, &a);
+		flakeid_next(h, &b);
+		ret = mono_ms() - t0 >= 20;
+		s1 = issued(h);
+	}
+	ok(!ret && b > a && s1 == s0 + 256,
+	   "cache: max_age 50 ms serves a second ID from the block (issued %" PRIu64 " -> %" PRIu64 ", %d rounds)",
+	   s0, s1, i);
 	usleep(60000);
 	flakeid_next(h, &c);
 	s2 = issued(h);
-	ok(b > a && c > b && s1 == s0 && s2 >= s1 + 256,
-	   "cache: max_age 50 ms serves from the block, drops it after 60 ms (issued %" PRIu64 " %" PRIu64 " %" PRIu64 ")",
-	   s0, s1, s2);
+	ok(c > b && s2 >= s1 + 256,
+	   "cache: max_age 50 ms drops the block after 60 ms (issued %" PRIu64 " -> %" PRIu64 ")",
+	   s1, s2);
 
 	/* Turned off: IDs come straight from the device, still increasing;
 	 * turned on again: nothing cached before is handed out. */
@@ -295,7 +316,7 @@ static void cache_tests(struct flakeid *h)
 static void fork_tests(struct flakeid *h)
 {
 	enum { N = 100 };
-	uint64_t parent[N + 1], child[N], top;
+	uint64_t parent[N + 1], child[N], all[2 * N + 1];
 	int pfd[2], round, bad = 0, ret, st, i;
 	ssize_t got;
 	pid_t pid;
@@ -327,13 +348,12 @@ static void fork_tests(struct flakeid *h)
 			bad++;
 			continue;
 		}
-		/* The child fetched after the parent's block, through the same
-		 * open file, so every child ID is above the parent's block. */
-		top = 0;
-		for (i = 0; i <= N; i++)
-			top = parent[i] > top ? parent[i] : top;
-		for (i = 0; i < N; i++)
-			bad += child[i] <= top;
+		/* Uniqueness is the promise, not order: the parent may refetch
+		 * after the child did.  A child serving the inherited block
+		 * would hand out exactly the parent's next IDs. */
+		memcpy(all, parent, sizeof(parent));
+		memcpy(all + N + 1, child, sizeof(child));
+		bad += duplicates(all, 2 * N + 1) != 0;
 	}
 	ok(bad == 0, "fork: the child's IDs never repeat the parent's cached block");
 	flakeid_set_cache(h, 0, 0);
