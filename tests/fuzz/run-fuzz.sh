@@ -31,20 +31,7 @@ while [ $# -gt 0 ]; do
 done
 
 OUT=$TOP/build/fuzz
-mkdir -p "$OUT"
-fail() {
-	echo "not ok 1 - fuzz setup: $*"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-
-make -s -C "$TOP/tests/fuzz" OUT="$OUT" >"$OUT/make.log" 2>&1 ||
-	{ cat "$OUT/make.log" >&2; fail "building the fuzzer"; }
-flakeid_resolve_kernel "$KERNEL" 2>"$OUT/kernel.log" ||
-	{ tail -n 5 "$OUT/kernel.log" >&2; fail "kernel $KERNEL"; }
-mkdir -p "$TOP/build/kernels/$KERNEL"
-flakeid_build_module "$KERNEL" ||
-	{ grep -E 'warning:|error:' "$TOP/build/kernels/$KERNEL/module.log" >&2; fail "module against $KREL"; }
+flakeid_setup_guest_run fuzz "$KERNEL"
 
 # trinity from Debian's archive, unpacked; it is dynamically linked against
 # glibc only, so the host's loader and libc go along into the initramfs.
@@ -80,6 +67,7 @@ start=$(date +%s)
 	--extra-file "$OUT/flakeid-fuzz:/fuzz/flakeid-fuzz" \
 	--extra-file "$OUT/flakeid-fuzz32:/fuzz/flakeid-fuzz32" \
 	--extra-file "$OUT/config:/fuzz/config" "${EXTRA[@]}" \
+	--extra-file "$TOP/tests/kernels/kmemleak.sh:/kmemleak.sh" \
 	--main "$TOP/tests/fuzz/guest-fuzz.sh" \
 	--out "$OUT/results.txt" --log "$OUT/console.log" 2>"$OUT/run-guest.err"
 rc=$?

@@ -39,6 +39,7 @@ tap() {	# STATUS DESCRIPTION
 }
 
 # The suite's programs and scripts, installed into build/guest/ once.
+mkdir -p "$TOP/build"
 if ! make -s -C "$TOP/tests" guest-install >"$TOP/build/kernels-tests.log" 2>&1; then
 	tail -n 20 "$TOP/build/kernels-tests.log" >&2
 	tap 1 "build the guest test programs (make -C tests guest-install)"
@@ -71,7 +72,8 @@ for k in $KERNELS; do
 	"$TOP/tests/qemu/run-guest.sh" --quiet --kernel "$KIMAGE" --append "$APPEND" \
 		--mem "$MEM" --timeout "$TIMEOUT" --no-module \
 		--extra-file "$out/mod/flakeid.ko:/flakeid.ko" \
-		--extra-file "$HERE/smoke.sh:/smoke.sh" "${suite[@]}" \
+		--extra-file "$HERE/smoke.sh:/smoke.sh" \
+		--extra-file "$HERE/kmemleak.sh:/kmemleak.sh" "${suite[@]}" \
 		--main "$HERE/guest-main.sh" --out "$out/results.txt" \
 		--log "$out/console.log" 2>"$out/run-guest.err"
 	rc=$?

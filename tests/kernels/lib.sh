@@ -77,3 +77,27 @@ flakeid_build_module() {
 		[ -f "$m/flakeid.ko" ] || return 1
 	! grep -q 'warning:' "$out/module.log"
 }
+
+# Setup shared by the fuzz and soak drivers: build tests/$1 into build/$1,
+# resolve kernel $2 (sets KIMAGE, KREL, APPEND, ...) and build the module
+# against it.  On failure print a failing TAP line and the summary, and
+# exit 1.
+flakeid_setup_guest_run() {
+	local what=$1 kernel=$2 out=$TOP/build/$1 why
+	mkdir -p "$out" "$TOP/build/kernels/$kernel"
+	if ! make -s -C "$TOP/tests/$what" OUT="$out" >"$out/make.log" 2>&1; then
+		cat "$out/make.log" >&2
+		why="building tests/$what"
+	elif ! flakeid_resolve_kernel "$kernel" 2>"$out/kernel.log"; then
+		tail -n 5 "$out/kernel.log" >&2
+		why="kernel $kernel"
+	elif ! flakeid_build_module "$kernel"; then
+		grep -E 'warning:|error:' "$TOP/build/kernels/$kernel/module.log" >&2
+		why="module against $KREL"
+	else
+		return 0
+	fi
+	echo "not ok 1 - $what setup: $why"
+	echo "0 passed, 1 failed"
+	exit 1
+}

@@ -37,19 +37,7 @@ while [ $# -gt 0 ]; do
 done
 
 OUT=$TOP/build/soak
-mkdir -p "$OUT"
-fail() {
-	echo "not ok 1 - soak setup: $*"
-	echo "0 passed, 1 failed"
-	exit 1
-}
-make -s -C "$TOP/tests/soak" OUT="$OUT" >"$OUT/make.log" 2>&1 ||
-	{ cat "$OUT/make.log" >&2; fail "building flakeid-soak"; }
-flakeid_resolve_kernel "$KERNEL" 2>"$OUT/kernel.log" ||
-	{ tail -n 5 "$OUT/kernel.log" >&2; fail "kernel $KERNEL"; }
-mkdir -p "$TOP/build/kernels/$KERNEL"
-flakeid_build_module "$KERNEL" ||
-	{ grep -E 'warning:|error:' "$TOP/build/kernels/$KERNEL/module.log" >&2; fail "module against $KREL"; }
+flakeid_setup_guest_run soak "$KERNEL"
 printf 'SOAK_IDS=%s\nSOAK_SECS=%s\nSOAK_EVENT_MS=%s\nSEED=%s\nSOAK_SELFTEST=%s\n' \
 	"$IDS" "$SECS" "$EVENT_MS" "$SEED" "$SELFTEST" >"$OUT/config"
 
@@ -85,6 +73,6 @@ result=$OUT/last-result.txt
 	grep '^SOAK-RESULT' "$OUT/results.txt"
 	echo "result: $p passed, $f failed"
 } >"$result"
-echo "# soak took ${secs}s; figures in ${result#$TOP/}"
+echo "# soak took ${secs}s; figures in ${result#"$TOP"/}"
 echo "$p passed, $f failed"
 [ "$f" = 0 ] && [ "$p" -gt 0 ]

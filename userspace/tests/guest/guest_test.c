@@ -23,36 +23,7 @@
 #include <unistd.h>
 
 #include "flakeid.h"
-
-static int tests, failed;
-
-static int ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	return cond;
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+#include "../tap.h"
 
 static int kfd = -1;	/* a plain fd for the kernel's own decode */
 
@@ -634,7 +605,7 @@ int main(int argc, char **argv)
 	ret = flakeid_open(&h, NULL, 0);
 	if (!ok(ret == 0, "open %s (%s)", FLAKEID_DEVICE_PATH,
 		flakeid_strerror(ret))) {
-		printf("1..%d\n", tests);
+		tap_done();
 		return 1;
 	}
 	kfd = open(FLAKEID_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
@@ -686,6 +657,5 @@ int main(int argc, char **argv)
 
 	flakeid_close(h);
 	close(kfd);
-	printf("1..%d\n", tests);
-	return failed ? 1 : 0;
+	return tap_done();
 }

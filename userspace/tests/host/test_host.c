@@ -17,34 +17,7 @@
 
 #include "flakeid.h"
 #include "parse.h"
-
-static int tests, failed;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void diag(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("# ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-}
+#include "../tap.h"
 
 static struct flakeid_config layout(unsigned int t, unsigned int r,
 				    unsigned int a, unsigned int m,
@@ -523,7 +496,6 @@ int main(int argc, char **argv)
 	test_format();
 	if (argc > 1)
 		test_cli(argv[1]);
-	printf("1..%d\n", tests);
-	printf("# %d passed, %d failed\n", tests - failed, failed);
-	return failed ? 1 : 0;
+	diag("%d passed, %d failed", tap_tests - tap_failed, tap_failed);
+	return tap_done();
 }
