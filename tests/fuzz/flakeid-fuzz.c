@@ -39,6 +39,7 @@
 #include <sys/wait.h>
 
 #include <linux/flakeid.h>
+#include "../xorshift.h"
 
 #define NFILES		4
 #define BIGBUF_IDS	(FLAKEID_BATCH_MAX + 16)
@@ -96,16 +97,12 @@ static struct file_state files[NFILES];
 
 static uint64_t rnd(void)
 {
-	/* xorshift64* */
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1DULL;
+	return xorshift64s(&rng);
 }
 
 static uint64_t below(uint64_t n)
 {
-	return n ? rnd() % n : 0;
+	return xorshift64s_below(&rng, n);
 }
 
 static int chance(unsigned int percent)

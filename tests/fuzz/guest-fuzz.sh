@@ -14,16 +14,7 @@ FUZZ_SECS=60 TRINITY_SECS=60 SEED=1
 BAD_RE='BUG:|WARNING:|Oops|KASAN:|UBSAN:|KCSAN:|circular locking|lock state|sleeping function|general protection|Call Trace'
 S=/sys/class/misc/flakeid
 
-n=0 bad=0
-tap() {	# STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		bad=$((bad + 1))
-	fi
-}
+. /tap.sh
 
 echo "# fuzz guest: $(uname -r), $(nproc) CPUs, fuzzer ${FUZZ_SECS}s x2, trinity ${TRINITY_SECS}s, seed $SEED"
 # Put boot-time leak suspects (ACPI caches) aside.
@@ -91,5 +82,4 @@ dmesg | grep -E "$BAD_RE" >/tmp/dmesg.bad
 sed 's/^/# dmesg: /' /tmp/dmesg.bad | head -n 40
 [ ! -s /tmp/dmesg.bad ]
 tap $? "kernel log has no BUG/WARNING/KASAN/UBSAN/KCSAN/lockdep report"
-echo "1..$n"
-[ "$bad" = 0 ]
+tap_plan

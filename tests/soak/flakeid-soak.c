@@ -42,6 +42,7 @@
 #include <sys/syscall.h>
 
 #include <linux/flakeid.h>
+#include "../xorshift.h"
 
 #define BATCH		4096
 #define ARENA		(1ULL << 30)	/* virtual room per reader */
@@ -231,17 +232,9 @@ static void *reader_main(void *arg)
 
 static uint64_t rng;
 
-static uint64_t rnd(void)
-{
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545F4914F6CDD1DULL;
-}
-
 static uint64_t below(uint64_t n)
 {
-	return n ? rnd() % n : 0;
+	return xorshift64s_below(&rng, n);
 }
 
 struct events {

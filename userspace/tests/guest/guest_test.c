@@ -24,6 +24,7 @@
 
 #include "flakeid.h"
 #include "../tap.h"
+#include "../../../tests/xorshift.h"
 
 static int kfd = -1;	/* a plain fd for the kernel's own decode */
 
@@ -69,10 +70,7 @@ static uint64_t rng = 0x243f6a8885a308d3u;
 
 static uint64_t rnd(void)
 {
-	rng ^= rng >> 12;
-	rng ^= rng << 25;
-	rng ^= rng >> 27;
-	return rng * 0x2545f4914f6cdd1du;
+	return xorshift64s(&rng);
 }
 
 /* Issued IDs, random values and edges: library decode == kernel decode. */

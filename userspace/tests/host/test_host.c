@@ -18,6 +18,7 @@
 #include "flakeid.h"
 #include "parse.h"
 #include "../tap.h"
+#include "../../../tests/xorshift.h"
 
 static struct flakeid_config layout(unsigned int t, unsigned int r,
 				    unsigned int a, unsigned int m,
@@ -55,11 +56,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
 static uint64_t rnd(void)
 {
-	/* xorshift64*: reproducible, no libc state */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545f4914f6cdd1du;
+	return xorshift64s(&rng_state);
 }
 
 static void test_arithmetic(void)
