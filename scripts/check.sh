@@ -185,21 +185,8 @@ else
 fi
 
 if [ ! -f "$guest_main" ]; then
-	# Until the suite exists, a smoke test still proves the module loads,
-	# serves IDs and unloads on the real kernel.
-	echo "# $guest_main missing: running a load/read/unload smoke test"
-	guest_main=build/qemu/smoke.sh
-	mkdir -p build/qemu
-	cat >"$guest_main" <<'SMOKE'
-t=0
-tap() { t=$((t + 1)); if [ "$1" = 0 ]; then echo "ok $t $2"; else echo "not ok $t $2"; fi; }
-insmod /flakeid.ko; tap $? "smoke: insmod"
-[ -c /dev/flakeid ]; tap $? "smoke: /dev/flakeid exists"
-n=$(head -c 800 /dev/flakeid | od -An -tu8 -v | wc -w); [ "$n" = 100 ]; tap $? "smoke: read 100 IDs"
-n=$(head -c 8000 /dev/flakeid | od -An -tu8 -v | tr -s ' ' '\n' | grep . | sort -u | wc -l)
-[ "$n" = 1000 ]; tap $? "smoke: 1000 IDs, all distinct"
-rmmod flakeid; tap $? "smoke: rmmod"
-SMOKE
+	fail "guest suite $guest_main is missing"
+	tests_ok=0
 fi
 
 timeout=${FLAKEID_GUEST_TIMEOUT:-2400}

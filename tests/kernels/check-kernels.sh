@@ -26,17 +26,7 @@ HERE=$TOP/tests/kernels
 . "$HERE/lib.sh"
 KERNELS=${*:-stock rt debug kcsan}
 
-n=0 passed=0 failed=0
-tap() {	# STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-		passed=$((passed + 1))
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+. "$TOP/tests/tap.sh"
 
 # The suite's programs and scripts, installed into build/guest/ once.
 mkdir -p "$TOP/build"

@@ -7,16 +7,7 @@
 # the floor restored.  TAP on stdout.
 set -u
 
-n=0 bad=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		bad=$((bad + 1))
-	fi
-}
+. /tap.sh
 S=/sys/class/misc/flakeid
 
 # IDs as fixed-width hex, so awk compares them as strings, exactly.
@@ -58,5 +49,4 @@ printf '%s\n%s\n' "$last" "$next" | increasing
 tap $? "first ID after the reload ($next) above the last before ($last)"
 rmmod flakeid
 tap $? "rmmod again"
-echo "1..$n"
-[ "$bad" = 0 ]
+tap_plan

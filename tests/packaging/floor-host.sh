@@ -17,21 +17,7 @@ if [ $# -eq 0 ]; then
 	command -v busybox >/dev/null 2>&1 && set -- "$@" "busybox sh"
 fi
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-# check NAME CONDITION: CONDITION is shell code, evaluated.
-check() {
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
+. "$here/../tap.sh"
 
 # A fresh fake system: sysfs dir with floor_ms, state dir, empty defaults.
 reset() {
@@ -150,5 +136,4 @@ floor_ms: 2000" ]'
 	check "$t an unknown command is a usage error" '[ "$rc" = 2 ]'
 done
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_plan

@@ -23,24 +23,7 @@ MARGIN=120000
 T=/tmp/flakeid-pkg
 mkdir -p "$T" /var/lib/flakeid
 
-n=0
-failed=0
-ok() {
-	n=$((n + 1))
-	echo "ok $n - $*"
-}
-not_ok() {
-	n=$((n + 1))
-	failed=$((failed + 1))
-	echo "not ok $n - $*"
-}
-# check NAME CONDITION: CONDITION is shell code, evaluated.
-check() {
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
-note() {
-	echo "# $*"
-}
+. /tap.sh
 
 loaded() { [ -e "$SYS/floor_ms" ]; }
 
@@ -187,5 +170,4 @@ check "flakeid-floor restore reports the corrupt state file" \
 	'! flakeid-floor restore 2>/dev/null'
 rmmod flakeid 2>/dev/null
 
-echo "1..$n"
-[ "$failed" = 0 ]
+tap_plan

@@ -26,7 +26,7 @@ want() { case $PARTS in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 . "$(dirname "$0")/../../scripts/lib.sh"
 TOP=$(flakeid_top "$0")
-cd "$TOP"
+cd "$TOP" || exit 1
 OUT=$TOP/build/packaging
 mkdir -p "$OUT"
 RT=${FLAKEID_PKG_RT:-1}
@@ -34,13 +34,7 @@ VER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
 PKGS="flakeid flakeid-dkms libflakeid-dev libflakeid1"
 export DEBIAN_FRONTEND=noninteractive
 
-n=0 passed=0 failed=0 skipped=0
-ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $*"; }
-skip() { n=$((n + 1)); skipped=$((skipped + 1)); echo "ok $n - $* # SKIP"; }
-# check NAME CONDITION: CONDITION is shell code, evaluated in a subshell.
-check() { if (eval "$2"); then ok "$1"; else not_ok "$1"; fi; }
-note() { echo "# $*"; }
+. "$TOP/tests/tap.sh"
 # Re-number another TAP stream's results into ours, NAME prefixed.
 relay() {
 	local prefix=$1 line
@@ -54,10 +48,10 @@ relay() {
 	done
 }
 finish() {
-	echo "1..$n"
+	tap_plan
+	local rc=$?
 	echo "packaging: $passed passed, $failed failed, $skipped skipped"
-	[ "$failed" = 0 ]
-	exit
+	exit $rc
 }
 
 if [ "$(id -u)" != 0 ]; then
@@ -90,7 +84,7 @@ check "versions agree: dkms.conf $VER, MODULE_VERSION $mod_ver, debian/changelog
 	'[ -n "$VER" ] && [ "$VER" = "$mod_ver" ] && [ "$VER" = "$deb_ver" ]'
 check "shell scripts parse (sh -n)" \
 	'for f in packaging/flakeid-floor packaging/dkms.sh packaging/build-deb.sh \
-		tests/packaging/floor-host.sh tests/packaging/guest-floor.sh; do sh -n "$f" || exit 1; done &&
+		tests/packaging/floor-host.sh tests/packaging/guest-floor.sh tests/tap.sh; do sh -n "$f" || exit 1; done &&
 	 bash -n tests/packaging/run.sh'
 if command -v systemd-analyze >/dev/null; then
 	# Only what the files say; the installed copies are verified in part 4.
@@ -125,7 +119,7 @@ check "make dkms-remove takes it out of /lib/modules, DKMS and /usr/src" \
 fi
 
 # Debian's PREEMPT_RT headers (and image, for the guest), unpacked privately.
-RTK= RTHDR= RTIMG=
+RTK='' RTHDR='' RTIMG=''
 rt_fetch() {
 	local d=$OUT/rt rel common img try
 	mkdir -p "$d/debs"

@@ -106,6 +106,8 @@ mkdir -p "$ROOT/bin" "$ROOT/dev" "$ROOT/proc" "$ROOT/sys" "$ROOT/tmp"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 install -m 755 "$HERE/init.sh" "$ROOT/init"
 install -m 755 "$MAIN" "$ROOT/main.sh"
+# The TAP helpers every guest script may source.
+install -m 644 "$HERE/../tap.sh" "$ROOT/tap.sh"
 # A console node lets the kernel give /init a stdout before devtmpfs is up;
 # only root can make one, and init.sh copes without it.
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true

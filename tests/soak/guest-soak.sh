@@ -10,10 +10,11 @@ SOAK_IDS=100000000 SOAK_SECS=3600 SOAK_EVENT_MS=500 SEED=1 SOAK_SELFTEST=
 [ -f /soak/config ] && . /soak/config
 BAD_RE='BUG:|WARNING:|Oops|KASAN:|UBSAN:|KCSAN:|circular locking|lock state|sleeping function|general protection|Call Trace'
 
+. /tap.sh
+
 echo "# soak guest: $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo) MiB"
 insmod /flakeid.ko
-rc=$?
-[ $rc = 0 ] && echo "ok 1 - insmod" || echo "not ok 1 - insmod"
+tap $? "insmod"
 {
 	/soak/flakeid-soak -n "$SOAK_IDS" -t "$SOAK_SECS" -i "$SOAK_EVENT_MS" \
 		-s "$SEED" -m /flakeid.ko ${SOAK_SELFTEST:+-T}
@@ -22,18 +23,16 @@ rc=$?
 rc=$(cat /tmp/soak.rc)
 if [ -n "$SOAK_SELFTEST" ]; then
 	# The planted duplicate must be the one and only finding.
-	if [ "$rc" = 1 ] && grep -q '^SOAK-RESULT .* duplicates=1 bad_config=0 ' /tmp/soak.out; then
-		echo "ok 2 - soak self-test: the planted duplicate was found"
-	else
-		echo "not ok 2 - soak self-test: the planted duplicate was not found"
-	fi
+	[ "$rc" = 1 ] && grep -q '^SOAK-RESULT .* duplicates=1 bad_config=0 ' /tmp/soak.out
+	tap $? "soak self-test: the planted duplicate is the one finding (exit $rc)"
 else
-	[ "$rc" = 0 ] && echo "ok 2 - soak: no duplicate, every ID decodes to a configuration that was set" ||
-		echo "not ok 2 - soak (flakeid-soak exit $rc)"
+	[ "$rc" = 0 ]
+	tap $? "soak: no duplicate, every ID decodes to a configuration that was set (exit $rc)"
 fi
 rmmod flakeid
-[ $? = 0 ] && echo "ok 3 - rmmod after the soak" || echo "not ok 3 - rmmod after the soak"
+tap $? "rmmod after the soak"
 dmesg | grep -E "$BAD_RE" >/tmp/dmesg.bad
 sed 's/^/# dmesg: /' /tmp/dmesg.bad | head -n 40
-[ ! -s /tmp/dmesg.bad ] && echo "ok 4 - kernel log has no report" || echo "not ok 4 - kernel log has reports"
-echo "1..4"
+[ ! -s /tmp/dmesg.bad ]
+tap $? "kernel log has no report"
+tap_plan
