@@ -102,7 +102,7 @@ bench-smoke: bench-bin
 # each (KERNELS="stock rt debug kcsan" by default); `make fuzz` fuzzes the
 # device on the debug kernel (FUZZ_SECS per fuzzer run); `make soak` issues
 # SOAK_IDS IDs (default 10^8) under reloads, clock steps and CPU hotplug.
-.PHONY: kernels check-kernels fuzz soak
+.PHONY: kernels check-kernels fuzz soak soak-selftest
 
 KERNELS ?= stock rt debug kcsan
 FUZZ_SECS ?= 120
@@ -121,3 +121,7 @@ fuzz:
 
 soak:
 	$(Q)tests/soak/run-soak.sh --ids $(SOAK_IDS)
+
+# A short soak with one duplicate planted: passes only if it is found.
+soak-selftest:
+	$(Q)tests/soak/run-soak.sh --ids 1000000 --secs 120 --selftest

@@ -5,7 +5,7 @@
 #   tests (userspace check-host), test build (tests guest-install), the
 #   guest suite in QEMU (tests/guest/main.sh), the example, the benchmark
 #   smoke, packaging, the guest suite on the PREEMPT_RT and debug kernels,
-#   then the fuzzers and the soak on the debug kernel.
+#   then the fuzzers, the soak and its self-test on the debug kernel.
 # TAP lines from the host and guest suites are counted (`ok` passes, `ok ...
 # # SKIP` skips, `not ok` fails); this script's own steps are tests too.
 # The last line is always "N passed, N failed, N skipped"; exit 1 if any
@@ -252,6 +252,11 @@ if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
 	banner "soak (debug kernel)"
 	suite "soak" "$LOGS/soak.log" tests/soak/run-soak.sh \
 		--ids "${FLAKEID_SOAK_IDS:-100000000}" --secs "${FLAKEID_SOAK_SECS:-900}"
+	# The soak's verifier must be able to fail: one planted duplicate
+	# among a million IDs has to be its one and only finding.
+	banner "soak self-test (debug kernel)"
+	suite "soak self-test" "$LOGS/soak-selftest.log" tests/soak/run-soak.sh \
+		--ids 1000000 --secs 120 --selftest
 fi
 
 echo
