@@ -24,7 +24,12 @@ static int flakeid_open(struct inode *inode, struct file *file)
 	struct flakeid_file *ff;
 	int ret;
 
-	ret = nonseekable_open(inode, file);
+	/*
+	 * A stream: no lseek/pread, and read() neither reads nor writes
+	 * f_pos, so threads sharing a file do not race on it in ksys_read()
+	 * (KCSAN reports that race with nonseekable_open() alone).
+	 */
+	ret = stream_open(inode, file);
 	if (ret)
 		return ret;
 	ff = kzalloc(sizeof(*ff), GFP_KERNEL);

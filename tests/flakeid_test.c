@@ -381,6 +381,47 @@ TEST_F(flakeid, seek_and_pread_espipe)
 	EXPECT_EQ(ESPIPE, errno);
 }
 
+/* The file position in /proc/self/fdinfo, or -1. */
+static long long fdinfo_pos(int fd)
+{
+	char path[64], line[128];
+	long long pos = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "pos: %lld", &pos) == 1)
+			break;
+	fclose(f);
+	return pos;
+}
+
+/*
+ * A stream file: reads leave f_pos alone, so threads sharing the file do
+ * not race on it (stream_open, not only nonseekable_open).
+ */
+TEST_F(flakeid, reads_leave_file_position_alone)
+{
+	struct flakeid_batch b = { .size = sizeof(b), .count = 8 };
+	uint64_t ids[8];
+	struct iovec iov[2] = {
+		{ .iov_base = ids, .iov_len = 3 * sizeof(ids[0]) },
+		{ .iov_base = ids + 3, .iov_len = 5 * sizeof(ids[0]) },
+	};
+
+	b.ids = (uintptr_t)ids;
+	ASSERT_EQ(0LL, fdinfo_pos(self->fd));
+	ASSERT_EQ(8L, fl_read(self->fd, ids, 8));
+	EXPECT_EQ(0LL, fdinfo_pos(self->fd));
+	ASSERT_EQ((ssize_t)sizeof(ids), readv(self->fd, iov, 2));
+	EXPECT_EQ(0LL, fdinfo_pos(self->fd));
+	ASSERT_EQ(0, sys_ioctl(self->fd, FLAKEID_IOC_BATCH, &b));
+	EXPECT_EQ(0LL, fdinfo_pos(self->fd));
+}
+
 TEST_F(flakeid, mmap_enodev)
 {
 	void *p;
