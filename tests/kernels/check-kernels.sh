@@ -10,6 +10,7 @@
 #   rt         Debian's linux-image-rt-amd64 (PREEMPT_RT), fetched unpacked
 #   debug      built from linux-source-6.1 with KASAN, lockdep, UBSAN, ...
 #   kcsan      the same with KCSAN instead of KASAN
+#   kcsan-strict  KCSAN in strict mode, for looking (kcsan-strict.config)
 #   backports  Debian's linux-image-amd64 from bookworm-backports (6.12)
 #   unstable   a small build of the newest linux-source in Debian unstable
 # Each kernel's module is built in build/kernels/<kernel>/mod (a copy of the
