@@ -400,8 +400,10 @@ static long long fdinfo_pos(int fd)
 }
 
 /*
- * A stream file: reads leave f_pos alone, so threads sharing the file do
- * not race on it (stream_open, not only nonseekable_open).
+ * The file has no position: reads of any kind leave fdinfo's pos at 0.
+ * (Whether read() also stops touching f_pos at all, as stream_open()
+ * makes it, is not visible from here: KCSAN's strict mode is what showed
+ * the race on it, see tests/kernels/README.md.)
  */
 TEST_F(flakeid, reads_leave_file_position_alone)
 {
