@@ -82,6 +82,7 @@ for k in $KERNELS; do
 	tap $? "$k: guest suite on $KREL: $p passed, $f failed, ${secs}s (log build/kernels/$k/)"
 done
 
-echo "1..$n"
+tap_plan
+rc=$?
 echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+exit $rc
