@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,24 @@ static void test_format(void)
 	ok(format_parts(&p, 1, buf, 16) == -ENOSPC, "short JSON buffer");
 }
 
+static void test_strerror(void)
+{
+	const char *m;
+
+	ok(!strcmp(flakeid_strerror(0), "success") &&
+	   !strcmp(flakeid_strerror(-ENOTTY), "not a flakeid device") &&
+	   !strcmp(flakeid_strerror(ENOTTY), "not a flakeid device"),
+	   "strerror: 0, -ENOTTY and ENOTTY");
+	m = flakeid_strerror(INT_MIN);
+	ok(m && strstr(m, "-2147483648"), "strerror(INT_MIN): %s", m);
+	m = flakeid_strerror(-INT_MAX);
+	ok(m && *m, "strerror(-INT_MAX): %s", m);
+	m = flakeid_strerror(INT_MAX);
+	ok(m && *m, "strerror(INT_MAX): %s", m);
+	m = flakeid_strerror(-12345);
+	ok(m && *m, "strerror(-12345): %s", m);
+}
+
 struct run {
 	int status;	/* exit code, or 128 + signal */
 	char out[8192], err[8192];
@@ -491,6 +510,7 @@ int main(int argc, char **argv)
 	test_arithmetic();
 	test_parse();
 	test_format();
+	test_strerror();
 	if (argc > 1)
 		test_cli(argv[1]);
 	diag("%d passed, %d failed", tap_tests - tap_failed, tap_failed);
