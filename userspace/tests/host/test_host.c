@@ -12,7 +12,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -354,6 +356,66 @@ static void test_strerror(void)
 	ok(m && *m, "strerror(-12345): %s", m);
 }
 
+static char tmpdir[] = "/tmp/flakeid-host.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static unsigned int i;
+	char *p = buf[i++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Paths that are not a flakeid device: -ENOTTY, and a FIFO must not block. */
+static void test_open(void)
+{
+	struct sigaction sa;
+	struct flakeid *h = (struct flakeid *)&h;
+	const char *fifo = tmp_path("fifo"), *file = tmp_path("file");
+	FILE *f;
+	int ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: a stuck open is EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+
+	ok(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+	alarm(5);
+	ret = flakeid_open(&h, fifo, 0);
+	alarm(0);
+	ok(ret == -ENOTTY && h == NULL, "open of a FIFO is ENOTTY at once (%s)",
+	   flakeid_strerror(ret));
+	alarm(5);
+	ret = flakeid_open(&h, fifo, FLAKEID_OPEN_NONBLOCK);
+	alarm(0);
+	ok(ret == -ENOTTY, "open of a FIFO with FLAKEID_OPEN_NONBLOCK is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+
+	f = fopen(file, "w");
+	if (f)
+		fclose(f);
+	ret = flakeid_open(&h, file, 0);
+	ok(ret == -ENOTTY, "open of a regular file is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+	ret = flakeid_open(&h, tmpdir, 0);
+	ok(ret == -ENOTTY, "open of a directory is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+	ret = flakeid_open(&h, "/dev/null", 0);
+	ok(ret == -ENOTTY, "open of /dev/null is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+	ret = flakeid_open(&h, tmp_path("missing"), 0);
+	ok(ret == -ENOENT, "open of a missing path is ENOENT (%s)",
+	   flakeid_strerror(ret));
+	signal(SIGALRM, SIG_DFL);
+}
+
 struct run {
 	int status;	/* exit code, or 128 + signal */
 	char out[8192], err[8192];
@@ -388,6 +450,7 @@ static void run(struct run *r, const char *bin, ...)
 		abort();
 	pid = fork();
 	if (pid == 0) {
+		alarm(30);	/* kept across execv: a stuck command dies */
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(out[0]);
@@ -465,6 +528,9 @@ static void test_cli(const char *bin)
 	run(&r, bin, "--device", "/dev/null", NULL);
 	ok(r.status == 6 && one_line_error(&r, "not a flakeid device"),
 	   "/dev/null is not a flakeid device: exit 6");
+	run(&r, bin, "--device", tmp_path("fifo"), NULL);
+	ok(r.status == 6 && one_line_error(&r, "not a flakeid device"),
+	   "a FIFO is not a flakeid device: exit 6, no wait");
 
 	run(&r, bin, "config", "region=x", NULL);
 	ok(r.status == 2 && one_line_error(&r, "region=x"),
@@ -511,8 +577,16 @@ int main(int argc, char **argv)
 	test_parse();
 	test_format();
 	test_strerror();
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_open();
 	if (argc > 1)
 		test_cli(argv[1]);
+	unlink(tmp_path("fifo"));
+	unlink(tmp_path("file"));
+	rmdir(tmpdir);
 	diag("%d passed, %d failed", tap_tests - tap_failed, tap_failed);
 	return tap_done();
 }
