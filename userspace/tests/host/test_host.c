@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "flakeid.h"
+#include "internal.h"
 #include "parse.h"
 #include "../tap.h"
 #include "../../../tests/xorshift.h"
@@ -416,6 +417,123 @@ static void test_open(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
+static void put_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f))
+		diag("cannot write %s", path);
+}
+
+static void put_str(const char *path, const char *data)
+{
+	put_file(path, data, strlen(data));
+}
+
+/*
+ * flakeid_get_stats() against a fake sysfs directory, through a handle with
+ * no device behind it (the counters never touch the fd).
+ */
+static void test_stats(void)
+{
+	static const char *const names[] = { "ids_issued", "clock_steps_back",
+		"borrowed_ms", "waits", "refills", "ahead_ms", "generation" };
+	static const struct {
+		const char *name, *data;
+		int len, want;
+	} bad[] = {
+		{ "ids_issued", "5\ngarbage", -1, -EPROTO },
+		{ "ids_issued", "5\n\n", -1, -EPROTO },
+		{ "ids_issued", "5 ", -1, -EPROTO },
+		{ "ids_issued", " 5", -1, -EPROTO },
+		{ "ids_issued", "", -1, -EPROTO },
+		{ "ids_issued", "\n", -1, -EPROTO },
+		{ "ids_issued", "-1\n", -1, -EPROTO },
+		{ "ids_issued", "+5\n", -1, -EPROTO },
+		{ "ids_issued", "0x10\n", -1, -EPROTO },
+		{ "ids_issued", "5\0001", 3, -EPROTO },
+		{ "ids_issued", "18446744073709551616\n", -1, -ERANGE },
+		{ "ids_issued", "99999999999999999999999999\n", -1, -ERANGE },
+		{ "ahead_ms", "-\n", -1, -EPROTO },
+		{ "ahead_ms", "--5\n", -1, -EPROTO },
+		{ "ahead_ms", "9223372036854775808\n", -1, -ERANGE },
+		{ "ahead_ms", "-9223372036854775809\n", -1, -ERANGE },
+	};
+	const char *dir = tmp_path("sysfs");
+	struct flakeid_stats st, keep;
+	struct flakeid fake;
+	char path[512], big[8192];
+	size_t i;
+	int ret, good;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.fd = -1;
+	mkdir(dir, 0700);
+	flakeid_set_sysfs_dir(&fake, dir);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		put_str(path, "7\n");
+	}
+	snprintf(path, sizeof(path), "%s/ahead_ms", dir);
+	put_str(path, "-12\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == 7 && st.generation == 7 &&
+	   st.ahead_ms == -12, "stats: counters read from a sysfs directory (%s)",
+	   flakeid_strerror(ret));
+	snprintf(path, sizeof(path), "%s/ids_issued", dir);
+	put_str(path, "18446744073709551615");
+	snprintf(path, sizeof(path), "%s/ahead_ms", dir);
+	put_str(path, "-9223372036854775808\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == UINT64_MAX && st.ahead_ms == INT64_MIN,
+	   "stats: 2^64-1 without a newline, and INT64_MIN (%s)",
+	   flakeid_strerror(ret));
+
+	memset(big, '0', 150);
+	strcpy(big + 150, "7\n");
+	snprintf(path, sizeof(path), "%s/ids_issued", dir);
+	put_str(path, big);
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == 7,
+	   "stats: 150 zeros then 7 reads as 7 (%s, %" PRIu64 ")",
+	   flakeid_strerror(ret), st.ids_issued);
+	memset(big, '0', sizeof(big));
+	put_file(path, big, sizeof(big));
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == -EPROTO, "stats: an 8 KiB file is EPROTO, not read in part (%s)",
+	   flakeid_strerror(ret));
+
+	good = 1;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[j]);
+			put_str(path, "7\n");
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, bad[i].name);
+		put_file(path, bad[i].data, bad[i].len < 0 ?
+			 strlen(bad[i].data) : (size_t)bad[i].len);
+		memset(&st, 0xa5, sizeof(st));
+		keep = st;
+		ret = flakeid_get_stats(&fake, &st);
+		if (ret != bad[i].want || memcmp(&st, &keep, sizeof(st))) {
+			diag("bad case %zu (%s): %d, want %d", i, bad[i].name,
+			     ret, bad[i].want);
+			good = 0;
+		}
+	}
+	ok(good, "stats: trailing garbage, empty, signs, hex, NUL are EPROTO, overflow ERANGE, nothing stored");
+	snprintf(path, sizeof(path), "%s/waits", dir);
+	unlink(path);
+	ok(flakeid_get_stats(&fake, &st) == -ENOENT, "stats: a missing file is ENOENT");
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	flakeid_set_sysfs_dir(&fake, NULL);
+}
+
 struct run {
 	int status;	/* exit code, or 128 + signal */
 	char out[8192], err[8192];
@@ -582,6 +700,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_open();
+	test_stats();
 	if (argc > 1)
 		test_cli(argv[1]);
 	unlink(tmp_path("fifo"));
