@@ -146,7 +146,7 @@ static int read_num(const struct flakeid *h, const char *name, int is_signed,
 		    uint64_t *out)
 {
 	char buf[ATTR_MAX + 1];
-	size_t len;
+	size_t len = 0;
 	int ret;
 
 	ret = read_attr(h, name, buf, &len);
