@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host tests, no device: the ID arithmetic (src/layout.c), the command's
- * parsing and formatting (cli/parse.c), and the command's behaviour where
- * it needs no device.  Built with ASan and UBSan; prints TAP.
+ * Host tests, no device: the ID arithmetic, error messages, opening paths
+ * that are not the device, the counters read from a fake sysfs directory,
+ * the command's parsing and formatting, and the command's behaviour where it
+ * needs no device or makes do with a fake one.  Built with ASan and UBSan;
+ * prints TAP.
  *
- *   test-host PATH-TO-FLAKEID-BINARY
+ *   test-host FLAKEID [FLAKEID-FAKE]
+ *
+ * FLAKEID-FAKE is the command built with tests/host/fake_device.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -689,6 +694,110 @@ static void test_cli(const char *bin)
 	   "decode without an ID exits 2");
 }
 
+/* How many IDs the fake device handed out in the last run (0: none). */
+static uint64_t fake_taken(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen(tmp_path("taken"), "r");
+	uint64_t v = 0;
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtoull(buf, NULL, 10);
+		fclose(f);
+	}
+	return v;
+}
+
+enum out_kind { OUT_FIRST_LINE, OUT_CLOSED, OUT_FULL };
+
+/*
+ * `flakeid --device fake -n COUNT` with SIGPIPE ignored, its stdout a pipe
+ * read for one line then closed (| head -1), closed (>&-), or /dev/full.
+ */
+static void run_generate(struct run *r, const char *bin, enum out_kind kind,
+			 const char *count)
+{
+	int out[2], err[2], st, fd;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	unlink(tmp_path("taken"));
+	if (pipe(out) || pipe(err))
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		alarm(30);
+		dup2(err[1], 2);
+		if (kind == OUT_FIRST_LINE)
+			dup2(out[1], 1);
+		else if (kind == OUT_CLOSED)
+			close(1);
+		else if ((fd = open("/dev/full", O_WRONLY)) >= 0 && fd != 1)
+			dup2(fd, 1);
+		close(out[0]);
+		close(out[1]);
+		close(err[0]);
+		close(err[1]);
+		execl(bin, bin, "--device", "fake", "-n", count, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (kind == OUT_FIRST_LINE && n < sizeof(r->out) - 1 &&
+	       !memchr(r->out, '\n', n) &&
+	       (got = read(out[0], r->out + n, sizeof(r->out) - 1 - n)) > 0)
+		n += (size_t)got;
+	r->out[n] = '\0';
+	close(out[0]);
+	slurp(err[0], r->err, sizeof(r->err));
+	close(err[0]);
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The generate loop against the fake device: it stops when output fails. */
+static void test_cli_output(const char *bin)
+{
+	static struct run r;
+	uint64_t taken;
+
+	setenv("FLAKEID_FAKE_TAKEN", tmp_path("taken"), 1);
+	unlink(tmp_path("taken"));
+	run(&r, bin, "--device", "fake", "-n", "5", NULL);
+	ok(r.status == 0 && !strcmp(r.out, "1000\n1001\n1002\n1003\n1004\n") &&
+	   fake_taken() == 5, "fake device: -n 5 prints 5 IDs, takes 5");
+	unlink(tmp_path("taken"));
+	run(&r, bin, "--device", "fake", "-n", "0", NULL);
+	ok(r.status == 0 && !*r.out && !*r.err && fake_taken() == 0,
+	   "fake device: -n 0 prints and takes nothing");
+
+	run_generate(&r, bin, OUT_FIRST_LINE, "20000000");
+	taken = fake_taken();
+	ok(r.status == 1 && !strncmp(r.out, "1000\n", 5) &&
+	   one_line_error(&r, "Broken pipe") && taken <= 2 * 4096,
+	   "-n 20000000 | head -1, SIGPIPE ignored: exit 1, one line, %" PRIu64 " IDs taken",
+	   taken);
+	run_generate(&r, bin, OUT_FIRST_LINE, "18446744073709551615");
+	taken = fake_taken();
+	ok(r.status == 1 && one_line_error(&r, "Broken pipe") &&
+	   taken <= 2 * 4096,
+	   "-n 2^64-1 | head -1 ends: exit 1, %" PRIu64 " IDs taken", taken);
+	run_generate(&r, bin, OUT_CLOSED, "20000000");
+	taken = fake_taken();
+	ok(r.status == 1 && one_line_error(&r, "standard output is closed") &&
+	   taken == 0, "-n 20000000 >&-: exit 1, %" PRIu64 " IDs taken", taken);
+	run_generate(&r, bin, OUT_FULL, "20000000");
+	taken = fake_taken();
+	ok(r.status == 1 && one_line_error(&r, "No space left") &&
+	   taken <= 4096,
+	   "-n 20000000 >/dev/full: exit 1, %" PRIu64 " IDs taken", taken);
+	unlink(tmp_path("taken"));
+	unsetenv("FLAKEID_FAKE_TAKEN");
+}
+
 int main(int argc, char **argv)
 {
 	test_arithmetic();
@@ -703,6 +812,8 @@ int main(int argc, char **argv)
 	test_stats();
 	if (argc > 1)
 		test_cli(argv[1]);
+	if (argc > 2)
+		test_cli_output(argv[2]);
 	unlink(tmp_path("fifo"));
 	unlink(tmp_path("file"));
 	rmdir(tmpdir);
