@@ -280,7 +280,7 @@ static int cmd_decode(int argc, char **argv)
 			status = EXIT_USAGE;
 			continue;
 		}
-		/* -ERANGE/-EOVERFLOW still leave fields worth printing. */
+		/* -ERANGE still leaves fields worth printing. */
 		if (format_parts(&p, json, line, sizeof(line)) < 0) {
 			status = fail("decode", -ENOSPC);
 			continue;

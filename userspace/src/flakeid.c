@@ -198,7 +198,7 @@ int flakeid_refresh_config(struct flakeid *h)
 	return flakeid_get_config(h, NULL);
 }
 
-int flakeid_decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
+int flakeid__decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
 {
 	struct flakeid_config c;
 
@@ -207,5 +207,6 @@ int flakeid_decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
 	pthread_rwlock_rdlock(&h->cfg_lock);
 	c = h->cfg;
 	pthread_rwlock_unlock(&h->cfg_lock);
-	return flakeid_decode_with(&c, id, parts);
+	return flakeid__decode_with(&c, id, parts);
 }
+FLAKEID_SYMVER(flakeid__decode, "flakeid_decode@@LIBFLAKEID_1.1");

@@ -26,6 +26,22 @@ struct flakeid {
 	char *sysfs_dir;
 };
 
+/*
+ * Binds @impl to the exported @name@@@version (the default that programs
+ * link against) or @name@@version (kept for programs linked earlier); the
+ * version nodes are in libflakeid.map.
+ */
+#define FLAKEID_SYMVER(impl, versioned) \
+	__asm__(".symver " #impl ", " versioned)
+
+/* The LIBFLAKEID_1.1 implementations behind the public names. */
+int flakeid__decode(struct flakeid *h, uint64_t id,
+		    struct flakeid_parts *parts);
+int flakeid__decode_with(const struct flakeid_config *cfg, uint64_t id,
+			 struct flakeid_parts *parts);
+int flakeid__compose(const struct flakeid_config *cfg,
+		     const struct flakeid_parts *parts, uint64_t *id);
+
 int flakeid__layout_check(const struct flakeid_config *cfg);
 unsigned int flakeid__layout_total(const struct flakeid_config *cfg);
 int flakeid__fits(uint64_t value, unsigned int bits);
