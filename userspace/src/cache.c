@@ -88,18 +88,28 @@ static void forget_in_child(void)
 /*
  * CLOCK_MONOTONIC costs a system call where the clocksource has no vDSO
  * support (QEMU without KVM, some hypervisors); CLOCK_MONOTONIC_COARSE is
- * always a memory read, but lags real time by up to a tick.  Allowing two
- * ticks of lag, a block whose coarse age is below max_age minus that is
- * surely fresh; only near the end of its life does the age need the
- * precise clock.
+ * always a memory read, but it only moves when the timekeeping tick runs.
+ * clock_getres() gives the tick; measured lag reaches two ticks when the
+ * read falls just before a tick that is itself late (8.10 ms at a 4 ms
+ * tick under load).  A block whose coarse age is below max_age minus
+ * flakeid__coarse_lag_ns() is taken as fresh; only near the end of its
+ * life does the age need the precise clock.
  */
+uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns)
+{
+	const uint64_t slack_min = 2000000;	/* 2 ms: a late tick */
+
+	if (!tick_ns || tick_ns >= 1000000000u)
+		return 0;	/* no usable coarse clock */
+	return 2 * tick_ns + (tick_ns > slack_min ? tick_ns : slack_min);
+}
+
 static void setup_clock(void)
 {
 	struct timespec res;
 
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 &&
-	    res.tv_sec == 0 && res.tv_nsec > 0)
-		coarse_lag_ns = 2 * (uint64_t)res.tv_nsec;
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
+		coarse_lag_ns = flakeid__coarse_lag_ns((uint64_t)res.tv_nsec);
 }
 
 static void setup(void)

@@ -48,6 +48,7 @@ int flakeid__fits(uint64_t value, unsigned int bits);
 
 int flakeid__read_config(int fd, struct flakeid_config *cfg);
 
+uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns);
 int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id);
 size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n);
 int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got);

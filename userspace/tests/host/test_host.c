@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flakeid.h"
@@ -360,6 +361,50 @@ static void test_strerror(void)
 	ok(m && *m, "strerror(INT_MAX): %s", m);
 	m = flakeid_strerror(-12345);
 	ok(m && *m, "strerror(-12345): %s", m);
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * The lag the cache allows CLOCK_MONOTONIC_COARSE, and what this machine
+ * shows.  The precise clock is read first, so a test preempted between
+ * the two reads sees less lag, never more.
+ */
+static void test_coarse_clock(void)
+{
+	struct timespec res, a, b;
+	uint64_t tick, bound, lag, worst = 0, t0, end;
+	long samples = 0, over = 0;
+
+	ok(flakeid__coarse_lag_ns(4000000) == 12000000 &&
+	   flakeid__coarse_lag_ns(10000000) == 30000000 &&
+	   flakeid__coarse_lag_ns(1000000) == 4000000 &&
+	   flakeid__coarse_lag_ns(0) == 0 &&
+	   flakeid__coarse_lag_ns(1000000000) == 0,
+	   "coarse clock: lag allowed is two ticks plus max(tick, 2 ms)");
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec) {
+		ok(1, "coarse clock # SKIP no usable CLOCK_MONOTONIC_COARSE");
+		return;
+	}
+	tick = (uint64_t)res.tv_nsec;
+	bound = flakeid__coarse_lag_ns(tick);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = ts_ns(&a);
+	end = t0 + 200000000;	/* 200 ms */
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &b);
+		lag = ts_ns(&a) > ts_ns(&b) ? ts_ns(&a) - ts_ns(&b) : 0;
+		worst = lag > worst ? lag : worst;
+		over += lag > 2 * tick;
+		samples++;
+	} while (ts_ns(&a) < end);
+	ok(worst <= bound,
+	   "coarse clock: tick %" PRIu64 " us, worst lag %" PRIu64 " us in %ld samples (%ld over two ticks), allowed %" PRIu64 " us",
+	   tick / 1000, worst / 1000, samples, over, bound / 1000);
 }
 
 static char tmpdir[] = "/tmp/flakeid-host.XXXXXX";
@@ -804,6 +849,7 @@ int main(int argc, char **argv)
 	test_parse();
 	test_format();
 	test_strerror();
+	test_coarse_clock();
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
