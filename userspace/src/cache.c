@@ -138,7 +138,6 @@ static int64_t offset_at_fill(void)
 	return (int64_t)(real - clock_ns(offset_mono));
 }
 
-
 static void setup(void)
 {
 	setup_clock();

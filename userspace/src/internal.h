@@ -27,9 +27,9 @@ struct flakeid {
 };
 
 /*
- * Binds @impl to the exported @name@@@version (the default that programs
- * link against) or @name@@version (kept for programs linked earlier); the
- * version nodes are in libflakeid.map.
+ * Exports @impl as @versioned: "name@@NODE" is the version programs link
+ * against from now on, "name@NODE" one kept for programs linked earlier.
+ * The nodes are in libflakeid.map.
  */
 #define FLAKEID_SYMVER(impl, versioned) \
 	__asm__(".symver " #impl ", " versioned)
