@@ -173,8 +173,8 @@ TEST_F(flakeid, config_defaults)
 	EXPECT_EQ(0U, c.machine_id);
 	EXPECT_EQ((uint32_t)FLAKEID_DEFAULT_MAX_BORROW_MS, c.max_borrow_ms);
 	EXPECT_EQ(0U, c.reserved0);
-	EXPECT_EQ(0ULL, c.reserved[0]);
-	EXPECT_EQ(0ULL, c.reserved[1]);
+	EXPECT_EQ(FLAKEID_UNTIL_NONE, c.until_ms);
+	EXPECT_EQ(0ULL, c.vm_forks);
 	EXPECT_EQ(sizeof(c), (size_t)c.size);
 
 	/* sysfs shows the same configuration. */
@@ -698,14 +698,14 @@ TEST_F(flakeid, reserved_nonzero_einval)
 		c.size = sizeof(c);
 		c.reserved0 = (uint32_t)vals[i] | 1;
 		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
+		/* Output members, reserved before the ceiling: any input. */
 		memset(&c, 0, sizeof(c));
 		c.size = sizeof(c);
-		c.reserved[0] = vals[i];
-		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
-		memset(&c, 0, sizeof(c));
-		c.size = sizeof(c);
-		c.reserved[1] = vals[i];
-		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
+		c.until_ms = vals[i];
+		c.vm_forks = vals[i];
+		EXPECT_EQ(0, sys_ioctl(self->fd, FLAKEID_IOC_CONFIG, &c));
+		EXPECT_EQ(FLAKEID_UNTIL_NONE, c.until_ms);
+		EXPECT_EQ(0ULL, c.vm_forks);
 	}
 	EXPECT_EQ(0ULL, ids[0]);
 }
