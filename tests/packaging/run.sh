@@ -214,13 +214,16 @@ guest() {
 		--extra-file "packaging/default/flakeid:/etc/default/flakeid"
 		--extra-file "$st/files/modprobe.conf:/etc/modprobe.d/flakeid.conf"
 		--extra-file "packaging/modprobe/flakeid-floor.conf:/lib/modprobe.d/flakeid-floor.conf")
-	# kmod's modprobe (busybox's ignores install/remove commands) and what
-	# it links against, as real files.
-	local kmod lib interp
+	# kmod's modprobe (busybox's ignores install/remove commands) and
+	# util-linux's flock (busybox here has none), with what they link
+	# against, as real files.
+	local kmod flock lib interp
 	kmod=$(readlink -f "$(command -v kmod)")
+	flock=$(readlink -f "$(command -v flock)")
 	cp "$kmod" "$st/files/kmod"
-	extra+=(--extra-file "$st/files/kmod:/usr/bin/kmod")
-	for lib in $(ldd "$kmod" | awk '$3 ~ /^\// { print $3 }'); do
+	cp "$flock" "$st/files/flock"
+	extra+=(--extra-file "$st/files/kmod:/usr/bin/kmod" --extra-file "$st/files/flock:/usr/bin/flock")
+	for lib in $(ldd "$kmod" "$flock" | awk '$3 ~ /^\// { print $3 }' | sort -u); do
 		cp -L "$lib" "$st/files/$(basename "$lib")"
 		extra+=(--extra-file "$st/files/$(basename "$lib"):/lib/x86_64-linux-gnu/$(basename "$lib")")
 	done
