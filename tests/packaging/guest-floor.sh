@@ -153,45 +153,6 @@ ids 1000 "$T/d"
 check "... every ID exceeds every earlier ID" 'above_all "$T/d"'
 seen "$T/d"
 
-# --- the configuration changes between loads ------------------------------
-layout_env
-echo $((EPOCH - 86400000)) >"$SYS/epoch_ms"
-ids 500 "$T/e"
-check "epoch_ms moved back a day through sysfs: later IDs exceed earlier ones" 'above_all "$T/e"'
-seen "$T/e"
-check "modprobe -r saves the floor_state with the changed epoch" \
-	'modprobe -r flakeid && ! loaded &&
-	 grep -q "^floor_ms=[0-9]* floor_epoch_ms=$((EPOCH - 86400000)) " "$STATE"'
-modprobe flakeid 2>"$T/err"
-if loaded; then
-	ids 1000 "$T/f"
-	check "reload under modprobe.d's epoch: every ID exceeds every earlier ID" 'above_all "$T/f"'
-	seen "$T/f"
-else
-	check "reload under modprobe.d's epoch refused with a message" 'grep -q floor "$T/err"'
-fi
-
-for change in "layout=40:4:3:5:12" "epoch_ms=1700000000000" "layout=42:4:3:5:9"; do
-	modprobe -r flakeid
-	sed "s/^options flakeid .*/& $change/" "$T/modprobe.conf" >"$CONF"
-	modprobe flakeid 2>"$T/err"
-	if loaded; then
-		ids 1000 "$T/g"
-		check "$change in $CONF between loads: every ID exceeds every earlier ID" \
-			'above_all "$T/g" && grep -q "${change#*=}" "$SYS/floor_state"'
-		seen "$T/g"
-	else
-		check "$change in $CONF between loads: refused, with a message" \
-			'grep -q floor "$T/err" && dmesg | tail -n 5 | grep -q floor_ms'
-	fi
-done
-modprobe -r flakeid
-cp "$T/modprobe.conf" "$CONF"
-modprobe flakeid
-ids 500 "$T/h"
-check "back to the original configuration: every ID exceeds every earlier ID" 'above_all "$T/h"'
-seen "$T/h"
-
 # --- a failed save keeps the module loaded ---------------------------------
 mount -o bind "$DIR" "$DIR" && mount -o remount,ro,bind "$DIR"
 if touch "$DIR/probe" 2>/dev/null; then
@@ -277,5 +238,65 @@ ids 1000 "$T/k"
 check "... every ID after it exceeds every earlier ID" 'above_all "$T/k"'
 seen "$T/k"
 modprobe -r flakeid
+
+# --- the configuration changes between loads (last: the kernel refuses to
+# go back to a later epoch or a narrower timestamp shift, by design) -------
+modprobe flakeid
+layout_env
+E1=$((EPOCH - 86400000))
+echo "$E1" >"$SYS/epoch_ms"
+ids 500 "$T/e"
+check "epoch_ms moved back a day through sysfs: later IDs exceed earlier ones" 'above_all "$T/e"'
+seen "$T/e"
+check "modprobe -r saves the floor_state with the changed epoch" \
+	'modprobe -r flakeid && ! loaded && grep -q "^floor_ms=[0-9]* floor_epoch_ms=$E1 " "$STATE"'
+cp "$STATE" "$T/before"
+dmesg -c >/dev/null
+modprobe flakeid 2>"$T/err"
+if loaded; then
+	ids 1000 "$T/f"
+	check "reload under modprobe.d's epoch: every ID exceeds every earlier ID" 'above_all "$T/f"'
+	seen "$T/f"
+	modprobe -r flakeid
+else
+	check "reload under modprobe.d's epoch refused: the message names the saved epoch, the file and the fix" \
+		'grep -q "taken under epoch_ms=$E1" "$T/err" && grep -q "$STATE" "$T/err" &&
+		 grep -q "Load with the saved epoch_ms" "$T/err" && cmp -s "$STATE" "$T/before"'
+	check "... and the kernel log names floor_ms and the cause" \
+		'dmesg | grep -v "flakeid-floor:" | grep -q "floor_ms=.*cannot be placed"'
+fi
+
+# The operator's way: the saved epoch in modprobe.d, then wider changes.
+n=0
+for opts in "epoch_ms=$E1" "epoch_ms=$E1 layout=40:4:3:5:12" \
+	"epoch_ms=$((E1 - 86400000)) layout=40:4:3:5:12"; do
+	n=$((n + 1))
+	modprobe -r flakeid 2>/dev/null
+	sed "s/^options flakeid .*/& $opts/" "$T/modprobe.conf" >"$CONF"
+	modprobe flakeid 2>"$T/err"
+	if loaded; then
+		ids 1000 "$T/g$n"
+		ep=${opts%% *}
+		check "'$opts' in $CONF between loads: every ID exceeds every earlier ID" \
+			'above_all "$T/g$n" && grep -q "floor_epoch_ms=${ep#epoch_ms=} " "$SYS/floor_state"'
+		seen "$T/g$n"
+	else
+		not_ok "'$opts' in $CONF between loads: loaded ($(head -n 1 "$T/err"))"
+	fi
+done
+modprobe -r flakeid
+cp "$STATE" "$T/before"
+cp "$T/modprobe.conf" "$CONF"
+dmesg -c >/dev/null
+modprobe flakeid 2>"$T/err"
+rc=$?
+if loaded; then
+	ids 1000 "$T/h"
+	check "back to the later epoch and narrower layout: every ID exceeds every earlier ID" 'above_all "$T/h"'
+	modprobe -r flakeid
+else
+	check "back to the later epoch and narrower layout: refused, with the saved configuration named" \
+		'[ "$rc" != 0 ] && grep -q "taken under epoch_ms=" "$T/err" && cmp -s "$STATE" "$T/before"'
+fi
 
 tap_plan
