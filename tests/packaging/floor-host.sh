@@ -310,6 +310,23 @@ more"; do
 
 	reset
 	live 5
+	saved "$(line $FUT)" "state=clean"
+	floor restore >/dev/null 2>&1
+	if mount -o bind "$work/state" "$work/state" 2>/dev/null &&
+		mount -o remount,ro,bind "$work/state" 2>/dev/null; then
+		out=$(FLAKEID_FLOOR_FILE=$work/state/floor_state floor stop 2>&1)
+		rc=$?
+		umount "$work/state"
+		check "$t stop with a read-only state directory: non-zero, module loaded, says why" \
+			'[ "$rc" != 0 ] && [ -e "$work/sys" ] && ! grep -q "^modprobe -r" "$work/log" &&
+			 echo "$out" | grep -q "not unloading" && [ "$(first "$FLOOR")" = "$(line $FUT)" ]'
+	else
+		umount "$work/state" 2>/dev/null
+		skip "$t stop with a read-only state directory (cannot bind-mount it read-only here)"
+	fi
+
+	reset
+	live 5
 	saved garbage
 	floor stop >/dev/null 2>&1
 	rc=$?

@@ -109,8 +109,9 @@ modprobe() { /sbin/modprobe "$@"; }
 rm -f "$STATE"
 check "first load with nothing saved: modprobe (install hook) loads it" \
 	'modprobe flakeid && loaded'
-check "... and the state file names this load's floor_state" \
-	'[ "$(head -n 1 "$STATE")" = "$(cat $SYS/floor_state)" ] && [ "$(state_kind)" = saved ]'
+check "... and the state file holds this load's floor_state, state saved" \
+	'[ "$(saved_ms)" -le "$(live_ms)" ] && [ "$(state_kind)" = saved ] &&
+	 [ "$(sed -n "1s/^floor_ms=[0-9]* //p" "$STATE")" = "$(sed "s/^floor_ms=[0-9]* //" $SYS/floor_state)" ]'
 ids 1000 "$T/a"
 check "IDs after the first load exceed the busybox-loaded ones" 'above_all "$T/a"'
 seen "$T/a"
@@ -267,19 +268,19 @@ else
 fi
 
 # The operator's way: the saved epoch in modprobe.d, then wider changes.
-n=0
+k=0
 for opts in "epoch_ms=$E1" "epoch_ms=$E1 layout=40:4:3:5:12" \
 	"epoch_ms=$((E1 - 86400000)) layout=40:4:3:5:12"; do
-	n=$((n + 1))
+	k=$((k + 1))
 	modprobe -r flakeid 2>/dev/null
 	sed "s/^options flakeid .*/& $opts/" "$T/modprobe.conf" >"$CONF"
 	modprobe flakeid 2>"$T/err"
 	if loaded; then
-		ids 1000 "$T/g$n"
+		ids 1000 "$T/g$k"
 		ep=${opts%% *}
 		check "'$opts' in $CONF between loads: every ID exceeds every earlier ID" \
-			'above_all "$T/g$n" && grep -q "floor_epoch_ms=${ep#epoch_ms=} " "$SYS/floor_state"'
-		seen "$T/g$n"
+			'above_all "$T/g$k" && grep -q "floor_epoch_ms=${ep#epoch_ms=} " "$SYS/floor_state"'
+		seen "$T/g$k"
 	else
 		not_ok "'$opts' in $CONF between loads: loaded ($(head -n 1 "$T/err"))"
 	fi
