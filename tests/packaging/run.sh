@@ -11,9 +11,12 @@
 #      installed: they would become the tree's default kernel)
 #   3. the guest: boots that kernel, loads the DKMS-built module with
 #      modprobe from /lib/modules/<ver>/updates/dkms, checks the modprobe.d
-#      options and the device mode, and keeps IDs unique across reloads with
-#      the clock set back (tests/packaging/guest-floor.sh); the same on the
-#      PREEMPT_RT kernel (its image unpacked under build/ too)
+#      options and the device mode, and keeps IDs unique across every kind
+#      of reload the hooks and flakeid-floor see: clean cycles, a crash
+#      right after a load, configuration changes, a corrupt state, a failed
+#      save, a floor out of reach, no state directory
+#      (tests/packaging/guest-floor.sh); the same on the PREEMPT_RT kernel
+#      (its image unpacked under build/ too)
 #   4. dpkg-buildpackage -us -uc -b with a changelog entry newer than
 #      dkms.conf's version, lintian, install the four packages on the host,
 #      check DKMS built the module for the installed kernel, the initramfs
