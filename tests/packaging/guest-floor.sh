@@ -25,7 +25,6 @@ SYS=/sys/class/misc/flakeid
 DIR=/var/lib/flakeid
 STATE=$DIR/floor_state
 CONF=/etc/modprobe.d/flakeid.conf
-MARGIN=150000
 T=/tmp/flakeid-pkg
 mkdir -p "$T" "$DIR"
 cp "$CONF" "$T/modprobe.conf"
