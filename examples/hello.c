@@ -17,6 +17,7 @@ int main(void)
 	struct flakeid *h;
 	uint64_t id, batch[3];
 	char when[32];
+	time_t sec;
 	int i, ret;
 
 	ret = flakeid_open(&h, NULL, 0);
@@ -39,10 +40,10 @@ int main(void)
 		return 1;
 	}
 
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S",
-		 gmtime(&parts.time.tv_sec));
+	sec = (time_t)parts.time.tv_sec;
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", gmtime(&sec));
 	printf("id       %" PRIu64 "\n", id);
-	printf("time     %s.%03ldZ\n", when, parts.time.tv_nsec / 1000000);
+	printf("time     %s.%03dZ\n", when, (int)(parts.time.tv_nsec / 1000000));
 	printf("region   %" PRIu32 "\n", parts.region_id);
 	printf("app      %" PRIu32 "\n", parts.app_id);
 	printf("machine  %" PRIu32 "\n", parts.machine_id);

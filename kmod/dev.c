@@ -183,6 +183,11 @@ static const struct flakeid_ioctl_op flakeid_ops[] = {
 		   flakeid_ioc_config),
 };
 
+static unsigned int flakeid_ioc_nosize(unsigned int cmd)
+{
+	return cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
+}
+
 static long flakeid_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -193,8 +198,10 @@ static long flakeid_ioctl(struct file *file, unsigned int cmd,
 	u32 usize;
 	int ret;
 
+	/* The size bits may name any version of the struct: ignore them. */
 	for (i = 0; i < ARRAY_SIZE(flakeid_ops); i++) {
-		if (flakeid_ops[i].cmd == cmd) {
+		if (flakeid_ioc_nosize(flakeid_ops[i].cmd) ==
+		    flakeid_ioc_nosize(cmd)) {
 			op = &flakeid_ops[i];
 			break;
 		}
@@ -206,7 +213,7 @@ static long flakeid_ioctl(struct file *file, unsigned int cmd,
 		return -EFAULT;
 	if (usize < op->min_size)
 		return -EINVAL;
-	if (usize > PAGE_SIZE)
+	if (usize > FLAKEID_STRUCT_SIZE_MAX)
 		return -E2BIG;
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)

@@ -9,6 +9,8 @@
 
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/ktime.h>
+#include <linux/time64.h>
 #include <linux/uio.h>
 #include <linux/flakeid.h>
 
@@ -16,6 +18,8 @@
 #define FLAKEID_RECONFIG_MAX_JUMP_MS	1000
 /* On unload, wait at most this long for the wall clock to pass the floor. */
 #define FLAKEID_EXIT_MAX_WAIT_MS	2000
+/* The last Unix ms whose nanoseconds fit ktime_t: no timestamp goes past. */
+#define FLAKEID_MS_MAX			((u64)KTIME_MAX / NSEC_PER_MSEC)
 
 struct flakeid_layout {
 	u8 ts_bits;
@@ -31,6 +35,18 @@ struct flakeid_cfg {
 	u32 region_id;
 	u32 app_id;
 	u32 machine_id;
+};
+
+/*
+ * A floor: no ID issued so far has a timestamp above @ms (Unix ms) under
+ * the epoch and layout given, the live ones where has_* is false.
+ */
+struct flakeid_floor {
+	u64 ms;
+	u64 epoch_ms;
+	struct flakeid_layout layout;
+	bool has_epoch;
+	bool has_layout;
 };
 
 /* Per open file: the largest ID handed out through it. */
@@ -53,8 +69,7 @@ unsigned int flakeid_layout_total(const struct flakeid_layout *l);
 int flakeid_config_check(const struct flakeid_cfg *cfg);
 
 /* Generator state (gen.c). */
-int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms,
-		     u64 floor_ms);
+int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms);
 void flakeid_gen_exit(void);
 /* Where IDs go: an iov_iter (readv, io_uring), or a plain user array. */
 struct flakeid_sink {
@@ -69,8 +84,9 @@ void flakeid_get_config(struct flakeid_cfg *cfg, u32 *max_borrow_ms,
 int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
 				      const void *arg), const void *arg);
 int flakeid_set_max_borrow(u32 ms);
-int flakeid_raise_floor(u64 floor_ms);
+int flakeid_raise_floor(const struct flakeid_floor *req);
 u64 flakeid_floor_ms(void);
+void flakeid_get_floor(struct flakeid_floor *f);
 s64 flakeid_ahead_ms(void);
 u64 flakeid_ids_issued(void);
 u64 flakeid_counter(enum flakeid_counter c);

@@ -9,15 +9,19 @@
  * place that hands out sequence numbers is flakeid_refill(), under
  * flakeid_state.lock: it grants a CPU the range [next_seq, next_seq + n) of
  * the millisecond cur_ms and moves next_seq past it.  cur_ms never goes
- * back, and next_seq only restarts at 0 when cur_ms moves forward, so two
- * grants never overlap and each grant lies above every earlier one.  A
+ * back (every assignment is to a larger value), and next_seq only restarts
+ * at 0 when cur_ms moves forward, so two grants never overlap and each
+ * grant lies above every earlier one.  cur_ms moves only after the new
+ * millisecond is known to fit the timestamp field, so it always names a
+ * millisecond the configuration can stamp, and "the largest ID granted"
+ * (the timestamp cur_ms, the sequence 2^S - 1) never wraps.  A
  * block is then consumed by its CPU alone: under that CPU's local_lock a
  * caller reserves a run of it and moves the block's cursor past the run,
  * so no sequence number of a block is used twice; the run is written out
  * after the lock is dropped, being the caller's alone.  A configuration change
  * moves (cur_ms, 0) to the first millisecond whose new IDs exceed every ID
- * the old configuration could have granted, and bumps gen so that no CPU
- * keeps serving a block granted before it.  CPU hotplug needs no callback:
+ * the old configuration could have granted, and bumps block_gen so that no
+ * CPU keeps serving a block granted before it.  CPU hotplug needs no callback:
  * a block belongs to its CPU whether that CPU is online or not, and a CPU
  * coming back finds its block either still exclusively its own or stale.
  *
@@ -28,11 +32,32 @@
  * fresh block lies above every ID granted before it, hence above the
  * file's last ID.  So a call returns IDs above those of every call on the
  * same file that completed before it began.
+ *
+ * Why a floor carries over reloads and reconfigurations
+ * -----------------------------------------------------
+ * A floor (floor_ms, floor_epoch_ms, floor_layout) says that no ID ever
+ * issued had a timestamp above floor_ms under that epoch and layout, so
+ * none exceeded the largest ID with that timestamp, whatever the node bits
+ * were.  Raising a floor moves both the ID clock and cur_ms to the first
+ * millisecond whose IDs under the live configuration exceed that ID, so
+ * the saved floor of one load places the next load's IDs above all of its
+ * IDs even when the epoch or the layout changed in between; a floor that
+ * the live layout cannot pass is refused.
+ *
+ * Staleness and suspend
+ * ---------------------
+ * A block is served until local_clock() on its CPU says its millisecond is
+ * over.  local_clock() stops across suspend on x86 while the ID clock jumps
+ * forward with the wall clock on resume, so for at most one millisecond of
+ * running time after a resume a CPU may serve IDs stamped with the
+ * millisecond before the suspend.  They are still unique and in order;
+ * only their timestamp lags, by the length of the suspend.
  */
 
 #include <linux/kernel.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
+#include <linux/overflow.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/local_lock.h>
@@ -64,14 +89,14 @@ struct flakeid_state {
 	u64 next_seq;			/* first sequence not granted in cur_ms */
 	s64 last_real_off;		/* wall minus monotonic at the last look */
 	u64 generation;			/* configuration changes, for userspace */
-	unsigned long gen;		/* blocks granted under older gens are void */
+	unsigned long block_gen;	/* blocks granted before a bump are void */
 	atomic64_t offset_ns;		/* ID clock = CLOCK_MONOTONIC + offset */
 	atomic64_t counters[FLAKEID_CNT_NR];
 };
 
 static struct flakeid_state flakeid_state = {
 	.lock = __SPIN_LOCK_UNLOCKED(flakeid_state.lock),
-	.gen = 1,
+	.block_gen = 1,
 };
 
 struct flakeid_pcpu {
@@ -80,7 +105,7 @@ struct flakeid_pcpu {
 	u64 expires;		/* local_clock() at which the block is stale */
 	u64 next;		/* [next, end) is still free */
 	u64 end;
-	unsigned long gen;
+	unsigned long block_gen;
 	u64 issued;
 };
 
@@ -168,7 +193,21 @@ static bool flakeid_fits(u64 value, unsigned int bits)
 	return bits >= 64 || value >> bits == 0;
 }
 
-/* Layout and node ids; time-dependent checks happen in flakeid_set_config(). */
+/*
+ * The last Unix ms @cfg can stamp: the end of its timestamp field, or of the
+ * kernel's time (KTIME_MAX), whichever comes first.
+ */
+static u64 flakeid_last_ms(const struct flakeid_cfg *cfg)
+{
+	u64 last;
+
+	if (check_add_overflow(cfg->epoch_ms, flakeid_ts_max(&cfg->layout),
+			       &last))
+		return FLAKEID_MS_MAX;
+	return min_t(u64, last, FLAKEID_MS_MAX);
+}
+
+/* Layout and node ids; the time-dependent checks need the clock's lock. */
 int flakeid_config_check(const struct flakeid_cfg *cfg)
 {
 	const struct flakeid_layout *l = &cfg->layout;
@@ -243,6 +282,7 @@ static u64 flakeid_clock_sync_locked(void)
 /* Make the ID clock read at least @ms from now on. */
 static void flakeid_clock_raise_locked(u64 now, u64 ms)
 {
+	lockdep_assert_held(&flakeid_state.lock);
 	if (now < ms)
 		atomic64_set(&flakeid_state.offset_ns,
 			     ms * NSEC_PER_MSEC - ktime_get_ns());
@@ -266,44 +306,47 @@ s64 flakeid_ahead_ms(void)
 static int flakeid_refill(struct flakeid_pcpu *pc, u64 want, u64 *retry_ms)
 {
 	struct flakeid_state *st = &flakeid_state;
-	const struct flakeid_layout *l;
-	u64 now_ns, now, seqs, rel, n;
+	u64 now_ns, now, seqs, ms, seq, n;
+	bool borrow = false;
 	int ret = 0;
 
 	spin_lock(&st->lock);
-	l = &st->cfg.layout;
-	seqs = flakeid_seqs(l);
+	seqs = flakeid_seqs(&st->cfg.layout);
 	now_ns = flakeid_clock_sync_ns_locked();
 	now = div_u64(now_ns, NSEC_PER_MSEC);
-	if (st->cur_ms < now) {
-		st->cur_ms = now;
-		st->next_seq = 0;
-	} else if (st->next_seq >= seqs) {
+	ms = st->cur_ms;
+	seq = st->next_seq;
+	if (ms < now) {
+		ms = now;
+		seq = 0;
+	} else if (seq >= seqs) {
 		/* This millisecond is used up: borrow the next, within limits. */
-		if (st->cur_ms + 1 > now + st->max_borrow_ms) {
-			*retry_ms = st->cur_ms + 1 - st->max_borrow_ms;
+		if (ms + 1 > now + st->max_borrow_ms) {
+			*retry_ms = ms + 1 - st->max_borrow_ms;
 			ret = -EAGAIN;
 			goto out_unlock;
 		}
-		st->cur_ms++;
-		st->next_seq = 0;
-		atomic64_inc(&st->counters[FLAKEID_CNT_BORROWED_MS]);
+		ms++;
+		seq = 0;
+		borrow = true;
 	}
-
-	rel = st->cur_ms - st->cfg.epoch_ms;
-	if (rel > flakeid_ts_max(l)) {
+	/* cur_ms only ever names a millisecond the layout can stamp. */
+	if (ms > flakeid_last_ms(&st->cfg)) {
 		ret = -EOVERFLOW;
 		goto out_unlock;
 	}
+	if (borrow)
+		atomic64_inc(&st->counters[FLAKEID_CNT_BORROWED_MS]);
+	st->cur_ms = ms;
 
-	n = min(max_t(u64, want, st->block), seqs - st->next_seq);
-	pc->base = flakeid_compose(&st->cfg, rel, 0);
+	n = min(max_t(u64, want, st->block), seqs - seq);
+	pc->base = flakeid_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
 	/* Serve it until the ID clock leaves its millisecond; see below. */
-	pc->expires = local_clock() + (st->cur_ms + 1) * NSEC_PER_MSEC - now_ns;
-	pc->next = st->next_seq;
-	pc->end = st->next_seq + n;
-	pc->gen = st->gen;
-	st->next_seq += n;
+	pc->expires = local_clock() + (ms + 1) * NSEC_PER_MSEC - now_ns;
+	pc->next = seq;
+	pc->end = seq + n;
+	pc->block_gen = st->block_gen;
+	st->next_seq = seq + n;
 	atomic64_inc(&st->counters[FLAKEID_CNT_REFILLS]);
 
 out_unlock:
@@ -338,7 +381,7 @@ static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
 	 * may be slow (an HPET clocksource costs a bus read), and consistent
 	 * because the block is set and checked on this CPU only.
 	 */
-	if (pc->gen != READ_ONCE(flakeid_state.gen) || pc->next >= pc->end ||
+	if (pc->block_gen != READ_ONCE(flakeid_state.block_gen) || pc->next >= pc->end ||
 	    local_clock() >= pc->expires || (pc->base | pc->next) <= last) {
 		ret = flakeid_refill(pc, want, retry_ms);
 		if (ret)
@@ -394,8 +437,10 @@ static u64 flakeid_copy_iter(const struct flakeid_range *r,
 
 /*
  * Write the IDs of @r straight into a user array: no bounce buffer, one
- * access_ok() per range.  An 8-byte store that faults writes nothing, so
- * the IDs before it are whole.
+ * access_ok() per range.  Returns how many IDs were stored before the
+ * first fault; the store that faulted may have written part of its ID
+ * (two 4-byte stores on i386, a store across a page), which is not counted
+ * and never reissued.
  */
 static u64 flakeid_copy_user(const struct flakeid_range *r, u64 __user *ubuf)
 {
@@ -518,27 +563,52 @@ static u32 flakeid_block_size(const struct flakeid_layout *l)
 	return clamp_t(u64, flakeid_seqs(l) >> 4, 1, FLAKEID_BLOCK_MAX);
 }
 
-/*
- * The first millisecond at which @new's IDs exceed every ID granted so far
- * under the current configuration, or -ERANGE if the new layout cannot
- * reach it.
- */
-static int flakeid_first_ms_locked(const struct flakeid_cfg *new,
-				   u64 *first_ms)
+/* The largest ID granted so far under the live configuration. */
+static u64 flakeid_max_granted_locked(void)
 {
 	struct flakeid_state *st = &flakeid_state;
-	const struct flakeid_cfg *old = &st->cfg;
-	u64 old_max, rel;
-	unsigned int shift = flakeid_ts_shift(&new->layout);
+	const struct flakeid_cfg *cfg = &st->cfg;
 
-	old_max = flakeid_compose(old, st->cur_ms - old->epoch_ms,
-				  flakeid_seqs(&old->layout) - 1);
-	rel = old_max >> shift;
-	if (flakeid_compose(new, rel, 0) <= old_max)
+	lockdep_assert_held(&st->lock);
+	return flakeid_compose(cfg, st->cur_ms - cfg->epoch_ms,
+			       flakeid_seqs(&cfg->layout) - 1);
+}
+
+/*
+ * The largest ID that an epoch and layout can stamp with a timestamp at or
+ * below the Unix ms @ms, whatever its node bits: false when @ms is before
+ * the epoch, so that no ID can have been stamped.
+ */
+static bool flakeid_max_id_by(u64 epoch_ms, const struct flakeid_layout *l,
+			      u64 ms, u64 *max_id)
+{
+	u64 rel;
+
+	if (ms < epoch_ms)
+		return false;
+	rel = min(ms - epoch_ms, flakeid_ts_max(l)) + 1;
+	/* (rel << shift) - 1; all 64 bits when the layout uses them all. */
+	if (check_shl_overflow(rel, flakeid_ts_shift(l), max_id))
+		*max_id = U64_MAX;
+	else
+		(*max_id)--;
+	return true;
+}
+
+/*
+ * The first Unix ms at which every ID of @cfg exceeds @old_max, or -ERANGE
+ * when no millisecond that @cfg can stamp gets there.
+ */
+static int flakeid_first_ms_above(const struct flakeid_cfg *cfg, u64 old_max,
+				  u64 *first_ms)
+{
+	u64 rel = old_max >> flakeid_ts_shift(&cfg->layout);
+
+	if (flakeid_compose(cfg, rel, 0) <= old_max)
 		rel++;
-	if (rel > flakeid_ts_max(&new->layout))
+	if (check_add_overflow(cfg->epoch_ms, rel, first_ms) ||
+	    *first_ms > flakeid_last_ms(cfg))
 		return -ERANGE;
-	*first_ms = new->epoch_ms + rel;
 	return 0;
 }
 
@@ -558,7 +628,8 @@ static bool flakeid_cfg_equal(const struct flakeid_cfg *a,
 /* Void every per-CPU block; the next request on each CPU takes a new one. */
 static void flakeid_invalidate_locked(void)
 {
-	WRITE_ONCE(flakeid_state.gen, flakeid_state.gen + 1);
+	lockdep_assert_held(&flakeid_state.lock);
+	WRITE_ONCE(flakeid_state.block_gen, flakeid_state.block_gen + 1);
 }
 
 /*
@@ -583,12 +654,12 @@ int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
 		goto out_unlock;
 	now = flakeid_clock_sync_locked();
 	/* The timestamp field must hold the present, and it may not be < 0. */
-	if (now < cfg.epoch_ms ||
-	    max(now, st->cur_ms) - cfg.epoch_ms > flakeid_ts_max(&cfg.layout)) {
+	if (now < cfg.epoch_ms || max(now, st->cur_ms) > flakeid_last_ms(&cfg)) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
-	ret = flakeid_first_ms_locked(&cfg, &first_ms);
+	ret = flakeid_first_ms_above(&cfg, flakeid_max_granted_locked(),
+				     &first_ms);
 	if (ret)
 		goto out_unlock;
 	/* Measured from the allocator, which may already be borrowing ahead. */
@@ -599,7 +670,8 @@ int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
 
 	st->cfg = cfg;
 	st->block = flakeid_block_size(&cfg.layout);
-	st->cur_ms = max(first_ms, now);
+	/* Never back: IDs may already carry a borrowed millisecond. */
+	st->cur_ms = max3(first_ms, now, st->cur_ms);
 	st->next_seq = 0;
 	st->generation++;
 	flakeid_invalidate_locked();
@@ -619,25 +691,52 @@ int flakeid_set_max_borrow(u32 ms)
 	return 0;
 }
 
-/* Every ID issued after this returns carries a timestamp above @floor_ms. */
-int flakeid_raise_floor(u64 floor_ms)
+/*
+ * Every ID issued after this returns exceeds every ID that @req's epoch and
+ * layout (the live ones where @req leaves them out) can have stamped by
+ * @req->ms, and carries a timestamp above @req->ms.  -ERANGE, changing
+ * nothing, when the live configuration cannot stamp such an ID, or only
+ * further ahead than a configuration change may move IDs.
+ */
+int flakeid_raise_floor(const struct flakeid_floor *req)
 {
 	struct flakeid_state *st = &flakeid_state;
-	u64 now;
+	struct flakeid_floor f = *req;
+	u64 now, target, max_id, first_ms;
 	int ret = 0;
 
+	/* The ID clock is raised to ms + 1 ms in ns: stay in ktime's range. */
+	if (f.ms >= FLAKEID_MS_MAX)
+		return -ERANGE;
 	spin_lock(&st->lock);
-	if (floor_ms >= st->cfg.epoch_ms &&
-	    floor_ms - st->cfg.epoch_ms >= flakeid_ts_max(&st->cfg.layout)) {
+	if (!f.has_epoch)
+		f.epoch_ms = st->cfg.epoch_ms;
+	if (!f.has_layout)
+		f.layout = st->cfg.layout;
+	target = f.ms + 1;
+	now = flakeid_clock_sync_locked();
+	if (flakeid_max_id_by(f.epoch_ms, &f.layout, f.ms, &max_id)) {
+		ret = flakeid_first_ms_above(&st->cfg, max_id, &first_ms);
+		if (ret)
+			goto out_unlock;
+		/*
+		 * A floor taken under another epoch or layout moves IDs as a
+		 * configuration change does, and within the same limit.
+		 */
+		if (first_ms > max3(target, now, st->cur_ms) +
+			       FLAKEID_RECONFIG_MAX_JUMP_MS) {
+			ret = -ERANGE;
+			goto out_unlock;
+		}
+		target = max(target, first_ms);
+	}
+	if (target > flakeid_last_ms(&st->cfg)) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
-	now = flakeid_clock_sync_locked();
-	if (now > floor_ms && st->cur_ms > floor_ms)
-		goto out_unlock;
-	flakeid_clock_raise_locked(now, floor_ms + 1);
-	if (st->cur_ms <= floor_ms) {
-		st->cur_ms = floor_ms + 1;
+	flakeid_clock_raise_locked(now, target);
+	if (st->cur_ms < target) {
+		st->cur_ms = target;
 		st->next_seq = 0;
 	}
 	/* Blocks of earlier milliseconds may still sit on some CPUs. */
@@ -648,37 +747,52 @@ out_unlock:
 	return ret;
 }
 
+static u64 flakeid_floor_ms_locked(void)
+{
+	lockdep_assert_held(&flakeid_state.lock);
+	return max(flakeid_state.cur_ms, flakeid_clock_sync_locked());
+}
+
 /* A millisecond at or after the timestamp of every ID issued so far. */
 u64 flakeid_floor_ms(void)
 {
-	struct flakeid_state *st = &flakeid_state;
 	u64 floor;
 
-	spin_lock(&st->lock);
-	floor = max(st->cur_ms, flakeid_clock_sync_locked());
-	spin_unlock(&st->lock);
+	spin_lock(&flakeid_state.lock);
+	floor = flakeid_floor_ms_locked();
+	spin_unlock(&flakeid_state.lock);
 	return floor;
 }
 
-int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms,
-		     u64 floor_ms)
+/* The floor with the epoch and layout it is measured in, taken at once. */
+void flakeid_get_floor(struct flakeid_floor *f)
+{
+	struct flakeid_state *st = &flakeid_state;
+
+	spin_lock(&st->lock);
+	f->ms = flakeid_floor_ms_locked();
+	f->epoch_ms = st->cfg.epoch_ms;
+	f->layout = st->cfg.layout;
+	f->has_epoch = true;
+	f->has_layout = true;
+	spin_unlock(&st->lock);
+}
+
+/*
+ * Install the first configuration.  -ERANGE when its timestamp field cannot
+ * hold the present (epoch in the future, or too long ago).
+ */
+int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms)
 {
 	struct flakeid_state *st = &flakeid_state;
 	u64 now;
-	int ret;
-
-	ret = flakeid_config_check(cfg);
-	if (ret)
-		return ret;
-	if (max_borrow_ms > FLAKEID_MAX_BORROW_MS_MAX)
-		return -ERANGE;
+	int ret = 0;
 
 	spin_lock(&st->lock);
 	st->last_real_off = flakeid_real_offset_ns();
 	atomic64_set(&st->offset_ns, st->last_real_off);
 	now = flakeid_clock_sync_locked();
-	if (now < cfg->epoch_ms ||
-	    now - cfg->epoch_ms > flakeid_ts_max(&cfg->layout)) {
+	if (now < cfg->epoch_ms || now > flakeid_last_ms(cfg)) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
@@ -690,26 +804,27 @@ int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms,
 	flakeid_invalidate_locked();
 out_unlock:
 	spin_unlock(&st->lock);
-	if (ret)
-		return ret;
-
-	return floor_ms ? flakeid_raise_floor(floor_ms) : 0;
+	return ret;
 }
 
 /*
  * Called once the device is gone.  A module loaded next starts from the
- * wall clock, so give the wall clock a moment to pass what was issued.
+ * wall clock, so give the wall clock a moment to pass what was issued, and
+ * log the floor that the next load can be given to start above it.
  */
 void flakeid_gen_exit(void)
 {
-	u64 floor = flakeid_floor_ms();
 	u64 real_ms = div_u64(ktime_get_real_ns(), NSEC_PER_MSEC);
+	struct flakeid_floor f;
 
-	if (floor >= real_ms && floor - real_ms < FLAKEID_EXIT_MAX_WAIT_MS) {
-		msleep(floor - real_ms + 1);
+	flakeid_get_floor(&f);
+	if (f.ms >= real_ms && f.ms - real_ms < FLAKEID_EXIT_MAX_WAIT_MS) {
+		msleep(f.ms - real_ms + 1);
 		return;
 	}
-	if (floor >= real_ms)
-		pr_notice("ID clock is %llu ms ahead of the wall clock: load with floor_ms=%llu to keep IDs unique\n",
-			  floor - real_ms, floor);
+	if (f.ms >= real_ms)
+		pr_notice("ID clock is %llu ms ahead of the wall clock: load with floor_ms=%llu floor_epoch_ms=%llu floor_layout=%u:%u:%u:%u:%u to keep IDs unique\n",
+			  f.ms - real_ms, f.ms, f.epoch_ms, f.layout.ts_bits,
+			  f.layout.region_bits, f.layout.app_bits,
+			  f.layout.machine_bits, f.layout.seq_bits);
 }

@@ -41,7 +41,33 @@ MODULE_PARM_DESC(max_borrow_ms, "How far ahead of the clock IDs may be borrowed,
 
 static unsigned long long floor_ms;
 module_param(floor_ms, ullong, 0);
-MODULE_PARM_DESC(floor_ms, "Every ID gets a timestamp above this Unix ms (restore the saved floor_ms)");
+MODULE_PARM_DESC(floor_ms, "Every ID is above what the floor's configuration can have issued by this Unix ms (restore the saved floor_state)");
+
+/* Whether floor_epoch_ms was given at all: any u64 is a valid epoch. */
+static bool floor_epoch_given;
+static unsigned long long floor_epoch_ms;
+
+static int flakeid_set_floor_epoch(const char *val,
+				   const struct kernel_param *kp)
+{
+	int ret = param_set_ullong(val, kp);
+
+	if (!ret)
+		floor_epoch_given = true;
+	return ret;
+}
+
+static const struct kernel_param_ops flakeid_floor_epoch_ops = {
+	.set = flakeid_set_floor_epoch,
+	.get = param_get_ullong,
+};
+
+module_param_cb(floor_epoch_ms, &flakeid_floor_epoch_ops, &floor_epoch_ms, 0);
+MODULE_PARM_DESC(floor_epoch_ms, "Epoch under which floor_ms was read (default: epoch_ms)");
+
+static char *floor_layout;
+module_param(floor_layout, charp, 0);
+MODULE_PARM_DESC(floor_layout, "Layout T:R:A:M:S under which floor_ms was read (default: layout)");
 
 static int __init flakeid_init(void)
 {
@@ -58,6 +84,12 @@ static int __init flakeid_init(void)
 		.app_id = app_id,
 		.machine_id = machine_id,
 	};
+	struct flakeid_floor floor = {
+		.ms = floor_ms,
+		.epoch_ms = floor_epoch_ms,
+		.has_epoch = floor_epoch_given,
+		.has_layout = floor_layout,
+	};
 	int ret;
 
 	if (layout && flakeid_layout_parse(layout, &cfg.layout)) {
@@ -65,10 +97,39 @@ static int __init flakeid_init(void)
 		       layout);
 		return -EINVAL;
 	}
-	ret = flakeid_gen_init(&cfg, max_borrow_ms, floor_ms);
-	if (ret) {
-		pr_err("invalid parameters (error %d): region_id/app_id/machine_id must fit the layout, epoch_ms must not be in the future, max_borrow_ms <= %u\n",
-		       ret, FLAKEID_MAX_BORROW_MS_MAX);
+	if (floor_layout && flakeid_layout_parse(floor_layout, &floor.layout)) {
+		pr_err("invalid floor_layout=%s: want T:R:A:M:S, sum <= 64, T >= 32, S >= 1\n",
+		       floor_layout);
+		return -EINVAL;
+	}
+	if (!floor_ms && (floor.has_epoch || floor.has_layout)) {
+		pr_err("floor_epoch_ms= and floor_layout= describe a floor_ms=: pass floor_ms= too\n");
+		return -EINVAL;
+	}
+	if (flakeid_config_check(&cfg)) {
+		pr_err("region_id=%u app_id=%u machine_id=%u do not fit layout %u:%u:%u:%u:%u\n",
+		       region_id, app_id, machine_id, cfg.layout.ts_bits,
+		       cfg.layout.region_bits, cfg.layout.app_bits,
+		       cfg.layout.machine_bits, cfg.layout.seq_bits);
+		return -EINVAL;
+	}
+	if (max_borrow_ms > FLAKEID_MAX_BORROW_MS_MAX) {
+		pr_err("max_borrow_ms=%u is above %u\n", max_borrow_ms,
+		       FLAKEID_MAX_BORROW_MS_MAX);
+		return -EINVAL;
+	}
+	if (flakeid_gen_init(&cfg, max_borrow_ms)) {
+		pr_err("epoch_ms=%llu with a %u-bit timestamp cannot stamp the current time (epoch in the future, or too long ago)\n",
+		       epoch_ms, cfg.layout.ts_bits);
+		return -EINVAL;
+	}
+	if (floor_ms && flakeid_raise_floor(&floor)) {
+		pr_err("floor_ms=%llu (floor_epoch_ms=%llu floor_layout=%s) cannot be placed under epoch_ms=%llu layout=%u:%u:%u:%u:%u: its IDs pass every ID issued by then only past the timestamp field or the kernel's time, or more than %u ms past the floor (an epoch moved forward or a narrower timestamp shift); load with the floor's epoch and layout, or check the saved floor\n",
+		       floor_ms, floor.has_epoch ? floor_epoch_ms : epoch_ms,
+		       floor_layout ? floor_layout : "(layout)", epoch_ms,
+		       cfg.layout.ts_bits, cfg.layout.region_bits,
+		       cfg.layout.app_bits, cfg.layout.machine_bits,
+		       cfg.layout.seq_bits, FLAKEID_RECONFIG_MAX_JUMP_MS);
 		return -EINVAL;
 	}
 

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "flakeid.h"
@@ -152,17 +153,84 @@ static ssize_t floor_ms_show(struct device *dev, struct device_attribute *attr,
 static ssize_t floor_ms_store(struct device *dev, struct device_attribute *attr,
 			      const char *buf, size_t len)
 {
-	u64 val;
+	struct flakeid_floor f = {};
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = kstrtou64(buf, 10, &val);
+	ret = kstrtou64(buf, 10, &f.ms);
 	if (!ret)
-		ret = flakeid_raise_floor(val);
+		ret = flakeid_raise_floor(&f);
 	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(floor_ms);
+
+/* The floor and what it is measured in, as module parameters spell them. */
+static ssize_t floor_state_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct flakeid_floor f;
+	const struct flakeid_layout *l = &f.layout;
+
+	flakeid_get_floor(&f);
+	return sysfs_emit(buf, "floor_ms=%llu floor_epoch_ms=%llu floor_layout=%u:%u:%u:%u:%u\n",
+			  f.ms, f.epoch_ms, l->ts_bits, l->region_bits,
+			  l->app_bits, l->machine_bits, l->seq_bits);
+}
+
+/*
+ * Parse "floor_ms=X [floor_epoch_ms=E] [floor_layout=T:R:A:M:S]": words
+ * separated by blanks, in any order, each at most once, floor_ms required.
+ */
+static int flakeid_parse_floor(const char *buf, struct flakeid_floor *f)
+{
+	char tmp[128];
+	char *cur = tmp, *word, *val;
+	bool has_ms = false;
+	int ret;
+
+	if (strscpy(tmp, buf, sizeof(tmp)) < 0)
+		return -EINVAL;
+	while ((word = strsep(&cur, " \t\n"))) {
+		if (!*word)
+			continue;
+		val = strchr(word, '=');
+		if (!val)
+			return -EINVAL;
+		*val++ = '\0';
+		if (!strcmp(word, "floor_ms") && !has_ms) {
+			ret = kstrtou64(val, 10, &f->ms);
+			has_ms = true;
+		} else if (!strcmp(word, "floor_epoch_ms") && !f->has_epoch) {
+			ret = kstrtou64(val, 10, &f->epoch_ms);
+			f->has_epoch = true;
+		} else if (!strcmp(word, "floor_layout") && !f->has_layout) {
+			ret = flakeid_layout_parse(val, &f->layout);
+			f->has_layout = true;
+		} else {
+			return -EINVAL;
+		}
+		if (ret)
+			return ret;
+	}
+	return has_ms ? 0 : -EINVAL;
+}
+
+static ssize_t floor_state_store(struct device *dev,
+				 struct device_attribute *attr,
+				 const char *buf, size_t len)
+{
+	struct flakeid_floor f = {};
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = flakeid_parse_floor(buf, &f);
+	if (!ret)
+		ret = flakeid_raise_floor(&f);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(floor_state);
 
 #define FLAKEID_COUNTER_ATTR(_name, _expr)				\
 static ssize_t _name##_show(struct device *dev,				\
@@ -204,6 +272,7 @@ static struct attribute *flakeid_attrs[] = {
 	&dev_attr_layout.attr,
 	&dev_attr_max_borrow_ms.attr,
 	&dev_attr_floor_ms.attr,
+	&dev_attr_floor_state.attr,
 	&dev_attr_ids_issued.attr,
 	&dev_attr_clock_steps_back.attr,
 	&dev_attr_borrowed_ms.attr,

@@ -2,7 +2,9 @@
 /*
  * Small guest-side helper for main.sh and demo.sh: decodes IDs through
  * FLAKEID_IOC_DECODE (arguments, or whitespace-separated IDs on stdin as
- * printed by `od -An -tu8`), or prints FLAKEID_IOC_CONFIG as key=value.
+ * printed by `od -An -tu8`), prints FLAKEID_IOC_CONFIG as key=value, or
+ * reads IDs with one read(2) and names the errno when it fails (busybox's
+ * head and od report some read errors as EIO).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,13 +69,35 @@ static int print_config(int fd)
 	return 0;
 }
 
+/* One read(2) of @arg IDs: one per line, or "read: <errno name>". */
+static int read_ids(int fd, const char *arg)
+{
+	uint64_t ids[1024];
+	long n = atol(arg), i;
+	ssize_t got;
+
+	if (n < 1 || n > 1024) {
+		fprintf(stderr, "flakeid_decode: --read wants 1..1024\n");
+		return 2;
+	}
+	got = read(fd, ids, n * sizeof(ids[0]));
+	if (got < 0) {
+		printf("read: %s\n", errno == EOVERFLOW ? "EOVERFLOW" :
+		       errno == EAGAIN ? "EAGAIN" : strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < got / 8; i++)
+		printf("%" PRIu64 "\n", ids[i]);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	char word[64];
 	int fd, i, ret = 0;
 
 	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: flakeid_decode [--config | ID...]\n"
+		printf("usage: flakeid_decode [--config | --read N | ID...]\n"
 		       "  with no ID, decodes the IDs read from stdin\n");
 		return 0;
 	}
@@ -85,6 +109,8 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "--config"))
 		return print_config(fd);
+	if (argc > 2 && !strcmp(argv[1], "--read"))
+		return read_ids(fd, argv[2]);
 	if (argc > 1) {
 		for (i = 1; i < argc; i++)
 			ret |= decode_one(fd, argv[i]);

@@ -193,7 +193,7 @@ TEST_F(flakeid, sysfs_files_and_modes)
 {
 	static const char *const rw[] = {
 		"region_id", "app_id", "machine_id", "epoch_ms", "layout",
-		"max_borrow_ms", "floor_ms",
+		"max_borrow_ms", "floor_ms", "floor_state",
 	};
 	static const char *const ro[] = {
 		"ids_issued", "clock_steps_back", "borrowed_ms", "waits",
@@ -469,9 +469,13 @@ TEST_F(flakeid, ioctl_unknown_enotty)
 		_IO(FLAKEID_IOC_TYPE, 0x04),
 		_IO(FLAKEID_IOC_TYPE, 0x7f),
 		_IO(FLAKEID_IOC_TYPE, 0xff),
-		/* Size and direction are part of the command number. */
-		_IOWR(FLAKEID_IOC_TYPE, 0x01, struct flakeid_batch),
+		/* The direction is part of the command number. */
+		_IO(FLAKEID_IOC_TYPE, 0x01),
 		_IOR(FLAKEID_IOC_TYPE, 0x03, struct flakeid_config),
+		_IOW(FLAKEID_IOC_TYPE, 0x02, struct flakeid_decode),
+		/* The numbers before the commands carried a direction. */
+		_IO(0xB8, 0x01),
+		_IO(0xB8, 0x03),
 		/* Other drivers' magic numbers. */
 		_IO(FLAKEID_IOC_TYPE + 1, 0x01),
 		_IO(FLAKEID_IOC_TYPE - 1, 0x03),
@@ -488,6 +492,27 @@ TEST_F(flakeid, ioctl_unknown_enotty)
 	errno = 0;
 	EXPECT_EQ(-1, tcgetattr(self->fd, &tio));
 	EXPECT_EQ(ENOTTY, errno);
+}
+
+/* The commands say their direction and size, for strace and seccomp. */
+TEST_F(flakeid, ioctl_numbers_carry_direction_and_size)
+{
+	struct flakeid_batch b = { .size = sizeof(b), .count = 1 };
+	uint64_t id = 0;
+
+	EXPECT_EQ((unsigned long)(_IOC_READ | _IOC_WRITE),
+		  (unsigned long)_IOC_DIR(FLAKEID_IOC_BATCH));
+	EXPECT_EQ(sizeof(struct flakeid_batch), _IOC_SIZE(FLAKEID_IOC_BATCH));
+	EXPECT_EQ(sizeof(struct flakeid_decode), _IOC_SIZE(FLAKEID_IOC_DECODE));
+	EXPECT_EQ(sizeof(struct flakeid_config), _IOC_SIZE(FLAKEID_IOC_CONFIG));
+	EXPECT_EQ((unsigned long)FLAKEID_IOC_TYPE,
+		  (unsigned long)_IOC_TYPE(FLAKEID_IOC_CONFIG));
+	/* The kernel goes by @size: a command built for a grown struct works. */
+	b.ids = (uintptr_t)&id;
+	EXPECT_EQ(0L, sys_ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE,
+					       FLAKEID_IOC_TYPE, 0x01, 512), &b));
+	EXPECT_EQ(1ULL, (unsigned long long)b.count);
+	EXPECT_NE(0ULL, (unsigned long long)id);
 }
 
 TEST_F(flakeid, ioctl_bad_arg_efault)
@@ -1296,6 +1321,8 @@ static int no_admin_checks(void)
 		return 5;
 	if (fl_sysfs_write("floor_ms", "1") >= 0)
 		return 6;
+	if (fl_sysfs_write("floor_state", "floor_ms=1") >= 0)
+		return 7;
 	return 0;
 }
 
@@ -1361,6 +1388,178 @@ TEST_F(flakeid, floor_never_lowered)
 	EXPECT_GE(f0 + 60000, f1);
 	ASSERT_EQ(1L, fl_read(self->fd, &b, 1));
 	EXPECT_LT(a, b);
+}
+
+/* Writing back the value just read moves past it: IDs at that ms exist. */
+TEST_F(flakeid, floor_write_back_moves_past)
+{
+	struct flakeid_decode d;
+	uint64_t f0, id;
+
+	ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+	f0 = fl_sysfs_u64("floor_ms");
+	ASSERT_LT(0L, fl_sysfs_write_u64("floor_ms", f0));
+	ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+	ASSERT_EQ(0, fl_decode(self->fd, id, &d));
+	EXPECT_LT(f0, d.unix_ms);
+}
+
+/* The largest possible floor: past the kernel's time, refused. */
+TEST_F(flakeid, floor_past_ktime_erange)
+{
+	expect_refused(_metadata, "floor_ms", "9223372036854", -ERANGE,
+		       -ERANGE);
+	expect_refused(_metadata, "floor_ms", "9223372036855", -ERANGE,
+		       -ERANGE);
+}
+
+/* floor_state: floor_ms and the live epoch and layout, in one line. */
+TEST_F(flakeid, floor_state_reads_live_config)
+{
+	unsigned long long ms, epoch;
+	unsigned int t, r, a, m, q;
+	uint64_t id, f0, f1;
+	char buf[160];
+
+	ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+	f0 = fl_sysfs_u64("floor_ms");
+	ASSERT_EQ(0, fl_sysfs_read("floor_state", buf, sizeof(buf)));
+	f1 = fl_sysfs_u64("floor_ms");
+	ASSERT_EQ(7, sscanf(buf, "floor_ms=%llu floor_epoch_ms=%llu floor_layout=%u:%u:%u:%u:%u",
+			    &ms, &epoch, &t, &r, &a, &m, &q)) TH_LOG("%s", buf);
+	EXPECT_LE(f0, ms);
+	EXPECT_GE(f1, ms);
+	EXPECT_EQ(FLAKEID_DEFAULT_EPOCH_MS, epoch);
+	EXPECT_EQ(41U, t);
+	EXPECT_EQ(4U, r);
+	EXPECT_EQ(3U, a);
+	EXPECT_EQ(5U, m);
+	EXPECT_EQ(10U, q);
+}
+
+/* A refused floor_state write moves neither the floor nor the config. */
+static void expect_floor_state_refused(struct __test_metadata *_metadata,
+				       const char *val, int err)
+{
+	uint64_t f0 = fl_sysfs_u64("floor_ms"), g0 = fl_sysfs_u64("generation");
+
+	EXPECT_EQ((long)err, fl_sysfs_write("floor_state", val))
+		TH_LOG("floor_state <- \"%s\"", val);
+	EXPECT_GE(f0 + 1000, fl_sysfs_u64("floor_ms"))
+		TH_LOG("floor_state <- \"%s\"", val);
+	EXPECT_EQ(g0, fl_sysfs_u64("generation"));
+}
+
+TEST_F(flakeid, floor_state_bad_input)
+{
+	static const char *const einval[] = {
+		"\n", "abc", "floor_ms", "floor_ms=", "floor_ms=abc",
+		"floor_ms=-1", "floor_ms=0x10", "floor_epoch_ms=5",
+		"floor_layout=41:4:3:5:10", "floor_ms=1 floor_ms=2",
+		"floor_ms=1 floor_epoch_ms=1 floor_epoch_ms=2",
+		"floor_ms=1 epoch_ms=5", "floor_ms=1 bogus",
+		"floor_ms=1 floor_layout=300:0:0:0:10",
+		"floor_ms=1 floor_layout=41:4:3:5:12",
+		"floor_ms=1 floor_layout=41:4:3:5",
+		"floor_ms=1 floor_layout=",
+		"floor_ms=1 floor_ms_x=1",
+		"floor_ms=1 floor_epoch_ms=1 floor_layout=41:4:3:5:10 floor_ms=1 floor_epoch_ms=1 floor_layout=41:4:3:5:10 floor_ms=1 floor_epoch_ms=1 floor_layout=41:4:3:5:10",
+	};
+	char buf[160];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(einval); i++)
+		expect_floor_state_refused(_metadata, einval[i], -EINVAL);
+	expect_floor_state_refused(_metadata, "floor_ms=18446744073709551616",
+				   -ERANGE);
+	expect_floor_state_refused(_metadata, "floor_ms=9223372036854",
+				   -ERANGE);
+	/* A floor whose timestamp does not fit 41 bits. */
+	snprintf(buf, sizeof(buf), "floor_ms=%llu",
+		 (unsigned long long)(FLAKEID_DEFAULT_EPOCH_MS + (1ULL << 41)));
+	expect_floor_state_refused(_metadata, buf, -ERANGE);
+}
+
+/*
+ * A floor taken under another epoch or layout is placed in ID space: IDs
+ * after it exceed every ID that configuration could stamp by floor_ms.
+ */
+TEST_F(flakeid, floor_state_other_config)
+{
+	uint64_t e = FLAKEID_DEFAULT_EPOCH_MS, now, id, bound;
+	struct flakeid_decode d;
+	char buf[160];
+
+	now = (uint64_t)fl_idclock_ms();
+	/* Its IDs were smaller (a later epoch): only the time floor counts. */
+	snprintf(buf, sizeof(buf),
+		 "floor_ms=%llu floor_epoch_ms=%llu floor_layout=41:4:3:5:10\n",
+		 (unsigned long long)(now + 300), (unsigned long long)(e + 500));
+	ASSERT_LT(0L, fl_sysfs_write("floor_state", buf));
+	ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+	ASSERT_EQ(0, fl_decode(self->fd, id, &d));
+	EXPECT_LT(now + 300, d.unix_ms);
+	EXPECT_GE(now + 300 + 1000, d.unix_ms);
+
+	/* Its IDs were larger (epoch 600 ms earlier): placed above them. */
+	now = fl_sysfs_u64("floor_ms");
+	snprintf(buf, sizeof(buf),
+		 "floor_epoch_ms=%llu floor_ms=%llu",
+		 (unsigned long long)(e - 600), (unsigned long long)now);
+	ASSERT_LT(0L, fl_sysfs_write("floor_state", buf));
+	bound = ((now - (e - 600) + 1) << 22) - 1;
+	ASSERT_EQ(1L, fl_read(self->fd, &id, 1));
+	EXPECT_LT(bound, id);
+
+	/* A wider timestamp shift (IDs twice as large): too far, refused. */
+	now = fl_sysfs_u64("floor_ms");
+	snprintf(buf, sizeof(buf), "floor_ms=%llu floor_layout=40:4:3:5:11",
+		 (unsigned long long)now);
+	expect_floor_state_refused(_metadata, buf, -ERANGE);
+	/* An epoch 10 s earlier: 10 s ahead, more than a change may move. */
+	snprintf(buf, sizeof(buf), "floor_ms=%llu floor_epoch_ms=%llu",
+		 (unsigned long long)now, (unsigned long long)(e - 10000));
+	expect_floor_state_refused(_metadata, buf, -ERANGE);
+	/* A narrower shift (its IDs a quarter as large): accepted. */
+	snprintf(buf, sizeof(buf), "floor_ms=%llu floor_layout=43:4:3:5:8",
+		 (unsigned long long)now);
+	EXPECT_LT(0L, fl_sysfs_write("floor_state", buf));
+	self->settle = true;
+}
+
+/*
+ * The allocator never moves back: borrow ahead, then move the epoch back
+ * (IDs grow, so no jump is needed); floor_ms must still cover the
+ * borrowed IDs already issued.
+ */
+TEST_F(flakeid, reconfig_keeps_borrowed_floor)
+{
+	enum { N = 65536 };
+	uint64_t *ids = malloc(N * sizeof(*ids));
+	uint64_t e = fl_sysfs_u64("epoch_ms"), top = 0;
+	struct flakeid_decode d;
+	long n, total = 0;
+
+	ASSERT_TRUE(ids != NULL);
+	self->settle = true;
+	fl_settle();
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "900"));
+	while (total < 2000000) {
+		n = fl_batch(self->fd, ids, N, FLAKEID_BATCH_NONBLOCK);
+		if (n == -EAGAIN)
+			break;
+		ASSERT_LT(0L, n);
+		total += n;
+		top = ids[n - 1];
+	}
+	ASSERT_EQ(0, fl_decode(self->fd, top, &d));
+	EXPECT_LT((uint64_t)fl_idclock_ms() + 300, d.unix_ms)
+		TH_LOG("did not borrow ahead (%ld IDs)", total);
+	ASSERT_LT(0L, fl_sysfs_write_u64("epoch_ms", e - 1000));
+	EXPECT_LE(d.unix_ms, fl_sysfs_u64("floor_ms"));
+	ASSERT_EQ(1L, fl_read(self->fd, ids, 1));
+	EXPECT_LT(top, ids[0]);
+	free(ids);
 }
 
 /* ---- configuration changes keep later IDs above earlier ones ------------ */

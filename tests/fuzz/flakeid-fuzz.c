@@ -10,7 +10,7 @@
  * loops over random operations: the three ioctls with random sizes, flags,
  * reserved members, counts and pointers (NULL, unaligned, kernel, non-
  * canonical, read-only, running into an unmapped page), random command
- * numbers around the 0xB8 magic and elsewhere, reads and readv of odd
+ * numbers around the module's magic and elsewhere, reads and readv of odd
  * sizes, lseek/pread/mmap/write, O_NONBLOCK flips, and (root, unless -S)
  * sysfs stores that must be refused.  A timer signal interrupts long calls.
  *
@@ -577,6 +577,16 @@ static void op_config(struct file_state *f)
 			  c.machine_bits, c.sequence_bits, c.max_borrow_ms);
 }
 
+/* The module ignores a command's size bits and goes by the struct's @size. */
+static int is_command(unsigned int cmd)
+{
+	const unsigned int size_bits = _IOC_SIZEMASK << _IOC_SIZESHIFT;
+
+	return (cmd & ~size_bits) == (FLAKEID_IOC_BATCH & ~size_bits) ||
+	       (cmd & ~size_bits) == (FLAKEID_IOC_DECODE & ~size_bits) ||
+	       (cmd & ~size_bits) == (FLAKEID_IOC_CONFIG & ~size_bits);
+}
+
 /* Command types the VFS answers itself before the driver sees them. */
 static int vfs_type(unsigned int type)
 {
@@ -607,8 +617,7 @@ static void op_badcmd(struct file_state *f)
 		break;
 	}
 	type = _IOC_TYPE(cmd);
-	if (cmd == FLAKEID_IOC_BATCH || cmd == FLAKEID_IOC_DECODE ||
-	    cmd == FLAKEID_IOC_CONFIG || vfs_type(type))
+	if (is_command(cmd) || vfs_type(type))
 		return;
 	arg = pick_ptr(&cmd_area, 0, &kind);
 	if (chance(20))

@@ -188,6 +188,134 @@ date -s "@$(($(date +%s) + 3600))" >/dev/null
 result $? "date -s restored"
 unload
 
+# --- reloads with a changed configuration ----------------------------------
+# The saved floor_state places the next load's IDs above every ID of the
+# last one, or the load is refused with a log line naming the floor.
+
+# Unsigned decimal comparison: IDs may not fit the shell's signed 64 bits.
+gt() { [ ${#1} -gt ${#2} ] || { [ ${#1} = ${#2} ] && [ "$1" \> "$2" ]; }; }
+max_id() { sort -n | tail -n 1; }
+min_id() { sort -n | head -n 1; }
+# Run insmod expecting a refusal; the kernel log must name the floor.
+load_refused() {
+	what=$1
+	shift
+	dmesg -c >/dev/null
+	# shellcheck disable=SC2086
+	if load "$@"; then
+		not_ok "$what: load refused"
+		unload
+		return
+	fi
+	dmesg >/tmp/dmesg.refused
+	grep -q "Invalid argument" /tmp/insmod.err &&
+		grep -q "floor_ms=" /tmp/dmesg.refused &&
+		! grep -q "region_id=" /tmp/dmesg.refused
+	result $? "$what: refused with EINVAL, the log names the floor ($(tail -n 1 /tmp/dmesg.refused | cut -c1-160))"
+}
+# Load with a saved state, read IDs, check every one is above $2.
+load_above() {
+	what=$1 old=$2
+	shift 2
+	# shellcheck disable=SC2086
+	if ! load "$@"; then
+		not_ok "$what: load accepted ($(tr "\n" " " </tmp/insmod.err))"
+		return
+	fi
+	low=$(ids 20000 | min_id)
+	[ -n "$low" ] && gt "$low" "$old"
+	result $? "$what: every new ID above the last load's ($low > $old)"
+	unload
+}
+
+load
+ids 300000 | max_id >/tmp/old.max
+old=$(cat /tmp/old.max)
+state=$(cat $SYS/floor_state)
+note "saved floor_state: $state"
+unload
+load_refused "reload with epoch_ms 5 s later and the saved floor" \
+	"epoch_ms=$((DEFAULT_EPOCH + 5000))" $state
+load_refused "reload with a narrower timestamp shift (43:4:3:5:8)" \
+	layout=43:4:3:5:8 $state
+load_above "reload with epoch_ms 5 s earlier and the saved floor" "$old" \
+	"epoch_ms=$((DEFAULT_EPOCH - 5000))" $state
+load_above "reload with a wider shift (40:4:3:6:10) and the saved floor" "$old" \
+	layout=40:4:3:6:10 $state
+load_above "reload with other node ids and the saved floor" "$old" \
+	region_id=1 machine_id=3 $state
+load_refused "floor_epoch_ms without floor_ms" "floor_epoch_ms=$DEFAULT_EPOCH"
+
+# --- the timestamp field used up, then reconfigured or reloaded --------------
+# An epoch 2^32 ms - 4 s ago: a 32-bit timestamp runs out in about 4 s.
+exhaust() {
+	# $1: layout; leaves the last ID read in /tmp/exh.last
+	e=$(($(date +%s) * 1000 - 4294967296 + 4000))
+	if ! load "layout=$1" "epoch_ms=$e"; then
+		not_ok "insmod layout=$1 epoch_ms=$e ($(tr "\n" " " </tmp/insmod.err))"
+		return 1
+	fi
+	i=0
+	: >/tmp/exh.last
+	while [ $i -lt 400 ]; do
+		"$T/flakeid_decode" --read 1 >/tmp/exh.id || break
+		cp /tmp/exh.id /tmp/exh.last
+		i=$((i + 1))
+		sleep 0.05
+	done
+	[ "$(cat /tmp/exh.id)" = "read: EOVERFLOW" ]
+	result $? "layout $1: reads end in EOVERFLOW when the timestamp runs out ($(cat /tmp/exh.id))"
+	[ -s /tmp/exh.last ]
+}
+if exhaust 32:0:0:0:32; then
+	e0=$(cat $SYS/epoch_ms)
+	! echo $((e0 + 3000)) >$SYS/epoch_ms 2>/dev/null && [ "$(cat $SYS/epoch_ms)" = "$e0" ]
+	result $? "64-bit layout used up: epoch_ms 3 s later refused"
+	! echo 33:0:0:0:31 >$SYS/layout 2>/dev/null && [ "$(cat $SYS/layout)" = 32:0:0:0:32 ]
+	result $? "64-bit layout used up: layout 33:0:0:0:31 refused"
+	[ "$("$T/flakeid_decode" --read 1)" = "read: EOVERFLOW" ]
+	result $? "64-bit layout used up: still EOVERFLOW"
+	state=$(cat $SYS/floor_state)
+	unload
+	load_refused "reload after a 64-bit layout ran out (every ID used)" \
+		layout=33:0:0:0:31 "epoch_ms=$e0" $state
+fi
+if exhaust 32:0:0:0:31; then
+	last=$(cat /tmp/exh.last)
+	state=$(cat $SYS/floor_state)
+	echo 33:0:0:0:31 >$SYS/layout
+	result $? "63-bit layout used up: a 33-bit timestamp accepted"
+	next=$(ids 1000 | min_id)
+	[ -n "$next" ] && gt "$next" "$last"
+	result $? "63-bit layout used up, widened: new IDs above the old ($next > $last)"
+	e0=$(cat $SYS/epoch_ms)
+	unload
+	load_above "reload after a 63-bit layout ran out, widened" "$last" \
+		layout=33:0:0:0:31 "epoch_ms=$e0" $state
+fi
+
+# --- values at the edge of the kernel's time ----------------------------------
+load_refused "floor_ms past KTIME_MAX with a 44-bit timestamp" \
+	layout=44:0:0:0:20 floor_ms=9300000000000
+load_refused "floor_ms at KTIME_MAX in ms" layout=44:0:0:0:20 \
+	floor_ms=9223372036854
+load_refused "floor_ms beyond a 41-bit timestamp" floor_ms=9300000000000
+if load layout=44:0:0:0:20 floor_ms=9223372036853; then
+	ahead=$(cat $SYS/ahead_ms)
+	[ "$ahead" -gt 7000000000000 ]
+	result $? "floor_ms one below KTIME_MAX: accepted, the clock far ahead ($ahead)"
+	sleep 1
+	out=$(timeout -s KILL 5 "$T/flakeid_decode" --read 1)
+	[ "$out" = "read: EOVERFLOW" ]
+	result $? "at the end of kernel time a blocking read fails with EOVERFLOW, no stall ($out)"
+	ahead2=$(cat $SYS/ahead_ms)
+	[ "$ahead2" -ge "$ahead" ]
+	result $? "the ID clock did not run back ($ahead2 >= $ahead)"
+	unload
+else
+	not_ok "insmod layout=44:0:0:0:20 floor_ms=9223372036853 ($(tr "\n" " " </tmp/insmod.err))"
+fi
+
 # --- libflakeid and flakeid(1) against the device ---------------------------
 if [ -x /userspace/guest.sh ]; then
 	load
@@ -212,11 +340,12 @@ unload
 result $? "rmmod with the ID clock an hour ahead"
 dmesg | tail -n +$(($(wc -l </tmp/dmesg.before) + 1)) >/tmp/dmesg.unload
 cat /tmp/dmesg.unload | sed 's/^/# dmesg: /'
-logged=$(grep floor_ms /tmp/dmesg.unload | grep -oE '[0-9]{13,}' | tail -n 1)
+logged=$(sed -n 's/.*load with \(floor_ms=[0-9]* floor_epoch_ms=[0-9]* floor_layout=[0-9:]*\) .*/\1/p' /tmp/dmesg.unload | tail -n 1)
 [ -n "$logged" ]
-result $? "rmmod logged the floor_ms to pass at the next load ($logged)"
+result $? "rmmod logged the floor to pass at the next load ($logged)"
 if [ -n "$logged" ]; then
-	load "floor_ms=$logged"
+	# shellcheck disable=SC2086 # one word per parameter
+	load $logged
 	first=$(ids 1)
 	[ -n "$first" ] && [ "$first" -gt "$last" ]
 	result $? "reload with the logged floor_ms: $first > $last"

@@ -14,6 +14,10 @@
  *
  * read(2) of 8*N bytes returns N native-endian __u64 IDs.  A length that is
  * not a multiple of 8 but at least 8 is rounded down; 1..7 bytes is EINVAL.
+ * With nothing read, read(2) and FLAKEID_IOC_BATCH fail with EOVERFLOW once
+ * the timestamp field is used up (the ID clock has passed epoch +
+ * 2^timestamp_bits - 1 ms): no ID can be issued under this epoch and
+ * layout.
  *
  * General ioctl format
  * --------------------
@@ -22,8 +26,10 @@
  * __u32 @flags.  The kernel accepts a smaller @size down to the first
  * published version of the struct (missing members read as zero) and a
  * larger one as long as every byte it does not know is zero.  Members named
- * reserved must be zero.  The ioctl number does not encode the size, so a
- * struct can grow without a new command.
+ * reserved must be zero.  The ioctl numbers carry the direction and the size
+ * of the struct as this header defines it, for strace and seccomp; the
+ * kernel ignores their size bits and goes by @size, so a struct can grow
+ * without a new command.
  *
  * Errors common to all commands:
  *   ENOTTY  unknown command (including other drivers' magic numbers)
@@ -31,7 +37,8 @@
  *   EINVAL  @size below the first version, unknown @flags, non-zero reserved
  *           members, or a member out of its documented range
  *   E2BIG   @size larger than the kernel's struct and the extra bytes are not
- *           all zero, or @size above 4096 (no struct will grow that far)
+ *           all zero, or @size above FLAKEID_STRUCT_SIZE_MAX (4096; no
+ *           struct will grow that far)
  *
  * Structs use fixed-width types only, have no implicit padding, and carry
  * user pointers in __aligned_u64, so 32-bit and 64-bit processes share them.
@@ -62,7 +69,11 @@
 /* Most IDs one FLAKEID_IOC_BATCH call (or one read) can return. */
 #define FLAKEID_BATCH_MAX		1048576U	/* 2^20 */
 
-#define FLAKEID_IOC_TYPE		0xB8
+/* Largest @size any ioctl accepts, whatever the page size. */
+#define FLAKEID_STRUCT_SIZE_MAX		4096U
+
+/* Not taken in Documentation/userspace-api/ioctl/ioctl-number.rst (6.1). */
+#define FLAKEID_IOC_TYPE		0xB9
 
 /*
  * FLAKEID_IOC_BATCH - fetch up to @count IDs into the array at @ids.
@@ -75,7 +86,8 @@
  * Returns 0 with @count set to the number of IDs written, which is less than
  * asked when a signal arrives or the sequence space is exhausted after some
  * IDs were written.  With nothing written: EAGAIN (non-blocking and the
- * borrow limit reached), EINTR/restart (signal), EFAULT (bad @ids).
+ * borrow limit reached), EINTR/restart (signal), EFAULT (bad @ids),
+ * EOVERFLOW (the timestamp field is used up, see above).
  * @count above FLAKEID_BATCH_MAX is EINVAL.  IDs written to the caller's
  * array are strictly increasing and greater than every ID the same open file
  * returned before.
@@ -147,8 +159,8 @@ struct flakeid_config {
 
 #define FLAKEID_CONFIG_SIZE_VER0	88
 
-#define FLAKEID_IOC_BATCH	_IO(FLAKEID_IOC_TYPE, 0x01)
-#define FLAKEID_IOC_DECODE	_IO(FLAKEID_IOC_TYPE, 0x02)
-#define FLAKEID_IOC_CONFIG	_IO(FLAKEID_IOC_TYPE, 0x03)
+#define FLAKEID_IOC_BATCH	_IOWR(FLAKEID_IOC_TYPE, 0x01, struct flakeid_batch)
+#define FLAKEID_IOC_DECODE	_IOWR(FLAKEID_IOC_TYPE, 0x02, struct flakeid_decode)
+#define FLAKEID_IOC_CONFIG	_IOWR(FLAKEID_IOC_TYPE, 0x03, struct flakeid_config)
 
 #endif /* _UAPI_LINUX_FLAKEID_H */

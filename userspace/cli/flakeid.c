@@ -5,12 +5,14 @@
  * says which kind of failure it was (see usage() and flakeid(1)).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "flakeid.h"
 #include "parse.h"
@@ -144,14 +146,44 @@ static int finish_output(void)
 	return EXIT_OK;
 }
 
+/* All of @buf to fd 1, through short writes and signals. */
+static int write_out(const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(STDOUT_FILENO, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * IDs go out a chunk at a time with write(2), and the first write that
+ * fails ends the loop: an ID taken from the device and never printed is
+ * lost to everyone, so a reader that has gone away must not keep the
+ * command taking them.
+ */
 static int cmd_generate(uint64_t count)
 {
-	enum { CHUNK = 4096 };
+	enum { CHUNK = 4096, ID_TEXT = 21 };	/* 20 digits and '\n' */
 	static uint64_t ids[CHUNK];
+	static char text[CHUNK * ID_TEXT];
 	struct flakeid *h;
-	size_t i, n;
+	size_t i, n, len;
 	int ret;
 
+	/* Closed, it would soon be the device's fd or nothing at all. */
+	if (count && fcntl(STDOUT_FILENO, F_GETFL) < 0) {
+		fprintf(stderr, "%s: standard output is closed: no IDs taken\n",
+			prog);
+		return EXIT_FAIL;
+	}
 	ret = open_device(&h);
 	if (ret)
 		return ret;
@@ -162,12 +194,20 @@ static int cmd_generate(uint64_t count)
 			flakeid_close(h);
 			return fail("fetching IDs", ret);
 		}
-		for (i = 0; i < n; i++)
-			printf("%" PRIu64 "\n", ids[i]);
+		for (i = 0, len = 0; i < n; i++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+						"%" PRIu64 "\n", ids[i]);
+		ret = write_out(text, len);
+		if (ret) {
+			flakeid_close(h);
+			fprintf(stderr, "%s: writing output: %s: stopped taking IDs\n",
+				prog, strerror(-ret));
+			return EXIT_FAIL;
+		}
 		count -= n;
 	}
 	flakeid_close(h);
-	return finish_output();
+	return EXIT_OK;
 }
 
 static int cmd_decode(int argc, char **argv)
@@ -240,7 +280,7 @@ static int cmd_decode(int argc, char **argv)
 			status = EXIT_USAGE;
 			continue;
 		}
-		/* -ERANGE/-EOVERFLOW still leave fields worth printing. */
+		/* -ERANGE still leaves fields worth printing. */
 		if (format_parts(&p, json, line, sizeof(line)) < 0) {
 			status = fail("decode", -ENOSPC);
 			continue;

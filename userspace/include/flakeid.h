@@ -7,13 +7,16 @@
  * defines (struct flakeid_config) come from <linux/flakeid.h>, installed
  * as <includedir>/flakeid/linux/flakeid.h, out of the kernel headers' way;
  * `pkg-config --cflags flakeid` adds that directory.
+ *
+ * The header stands alone in C99 and C++, and its structures hold only
+ * fixed-width members, so their layout does not depend on the size of
+ * time_t or off_t (_TIME_BITS, _FILE_OFFSET_BITS).
  */
 #ifndef FLAKEID_H
 #define FLAKEID_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 #include <linux/flakeid.h>
 
 #ifdef __cplusplus
@@ -21,7 +24,7 @@ extern "C" {
 #endif
 
 #define FLAKEID_VERSION_MAJOR	1
-#define FLAKEID_VERSION_MINOR	0
+#define FLAKEID_VERSION_MINOR	1
 
 /* An open /dev/flakeid.  One handle may be shared by any number of threads. */
 struct flakeid;
@@ -50,12 +53,23 @@ int flakeid_batch(struct flakeid *h, uint64_t *ids, size_t n);
 int flakeid_set_cache(struct flakeid *h, unsigned int block,
 		      unsigned int max_age_ms);
 
+/*
+ * A timespec's two members in 64 bits whatever time_t is.  Until 1.1 this
+ * was a struct timespec, which has another size on 32-bit targets; the
+ * functions taking struct flakeid_parts have LIBFLAKEID_1.1 versions, and
+ * their 1.0 versions remain for programs built against the old layout.
+ */
+struct flakeid_time {
+	int64_t tv_sec;
+	int64_t tv_nsec;
+};
+
 /* The parts of an ID. */
 struct flakeid_parts {
 	uint64_t id;
 	uint64_t unix_ms;	/* timestamp + epoch, ms since 1970-01-01 UTC */
 	uint64_t timestamp;	/* ms since the configured epoch */
-	struct timespec time;	/* unix_ms as a timespec */
+	struct flakeid_time time;	/* unix_ms in seconds and nanoseconds */
 	uint32_t region_id;
 	uint32_t app_id;
 	uint32_t machine_id;

@@ -22,6 +22,7 @@ struct tcache {
 	struct tcache *next;
 	uint64_t cache_id;	/* the struct flakeid setting it belongs to */
 	uint64_t fill_ns;	/* CLOCK_MONOTONIC before the fetch */
+	int64_t wall_offset;	/* real-time minus monotonic, before it */
 	uint64_t max_age_ns;
 	uint64_t coarse_ok;	/* CLOCK_MONOTONIC_COARSE up to which the
 				 * block is surely fresh; 0: never */
@@ -37,6 +38,9 @@ static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static pthread_key_t exit_key;
 static int setup_err;
 static uint64_t coarse_lag_ns;	/* 0: no usable coarse clock */
+/* The pair the wall clock's offset is read from: coarse where usable. */
+static clockid_t offset_mono = CLOCK_MONOTONIC;
+static clockid_t offset_real = CLOCK_REALTIME;
 static _Atomic uint64_t next_cache_id = 1;
 
 static uint64_t clock_ns(clockid_t id)
@@ -88,18 +92,50 @@ static void forget_in_child(void)
 /*
  * CLOCK_MONOTONIC costs a system call where the clocksource has no vDSO
  * support (QEMU without KVM, some hypervisors); CLOCK_MONOTONIC_COARSE is
- * always a memory read, but lags real time by up to a tick.  Allowing two
- * ticks of lag, a block whose coarse age is below max_age minus that is
- * surely fresh; only near the end of its life does the age need the
- * precise clock.
+ * always a memory read, but it only moves when the timekeeping tick runs.
+ * clock_getres() gives the tick; measured lag reaches two ticks when the
+ * read falls just before a tick that is itself late (8.10 ms at a 4 ms
+ * tick under load).  A block whose coarse age is below max_age minus
+ * flakeid__coarse_lag_ns() is taken as fresh; only near the end of its
+ * life does the age need the precise clock.
  */
+uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns)
+{
+	const uint64_t slack_min = 2000000;	/* 2 ms: a late tick */
+
+	if (!tick_ns || tick_ns >= 1000000000u)
+		return 0;	/* no usable coarse clock */
+	return 2 * tick_ns + (tick_ns > slack_min ? tick_ns : slack_min);
+}
+
 static void setup_clock(void)
 {
 	struct timespec res;
 
-	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 &&
-	    res.tv_sec == 0 && res.tv_nsec > 0)
-		coarse_lag_ns = 2 * (uint64_t)res.tv_nsec;
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
+		coarse_lag_ns = flakeid__coarse_lag_ns((uint64_t)res.tv_nsec);
+	if (coarse_lag_ns && clock_getres(CLOCK_REALTIME_COARSE, &res) == 0) {
+		offset_mono = CLOCK_MONOTONIC_COARSE;
+		offset_real = CLOCK_REALTIME_COARSE;
+	}
+}
+
+/*
+ * The kernel's ID clock follows the wall clock forward, while a block's
+ * age is measured on CLOCK_MONOTONIC: after a forward step (settimeofday,
+ * an NTP step, a resume from suspend) fresh IDs are ahead of a cached one
+ * by its age plus the step.  The step shows as a rise in CLOCK_REALTIME
+ * minus CLOCK_MONOTONIC, which counts as age.  The coarse pair moves
+ * together once a tick; a tick landing between the two reads shifts the
+ * result by a tick, so the fill reads real-time first (the offset comes
+ * out low) and a check reads monotonic first (high): an error only ever
+ * makes a block look older.
+ */
+static int64_t offset_at_fill(void)
+{
+	uint64_t real = clock_ns(offset_real);
+
+	return (int64_t)(real - clock_ns(offset_mono));
 }
 
 static void setup(void)
@@ -181,11 +217,21 @@ static struct tcache *new_entry(void)
 
 static int fresh(const struct tcache *c)
 {
+	uint64_t mono, ahead;
+	int64_t moved;
+
 	if (c->pos >= c->n)
 		return 0;
-	if (c->coarse_ok && clock_ns(CLOCK_MONOTONIC_COARSE) <= c->coarse_ok)
+	/* Monotonic first, see offset_at_fill(). */
+	mono = clock_ns(offset_mono);
+	moved = (int64_t)(clock_ns(offset_real) - mono) - c->wall_offset;
+	ahead = moved > 0 ? (uint64_t)moved : 0;
+	if (ahead >= c->max_age_ns)
+		return 0;
+	/* mono is the coarse clock here, or the precise one, never behind it. */
+	if (c->coarse_ok && mono + ahead <= c->coarse_ok)
 		return 1;
-	return now_ns() - c->fill_ns < c->max_age_ns;
+	return now_ns() - c->fill_ns + ahead < c->max_age_ns;
 }
 
 static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
@@ -193,6 +239,7 @@ static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
 	struct tcache *c = find_entry(cid);
 	size_t block, got = 0;
 	uint64_t t0, coarse;
+	int64_t offset;
 	int ret;
 
 	if (c && fresh(c)) {
@@ -214,7 +261,9 @@ static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
 		c->ids = ids;
 		c->cap = block;
 	}
-	/* Taken before the fetch: no ID in the block was issued earlier. */
+	/* Taken before the fetch: no ID in the block was issued earlier,
+	 * and a step during the fetch counts against the block. */
+	offset = offset_at_fill();
 	coarse = coarse_lag_ns ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
 	t0 = now_ns();
 	ret = flakeid__fetch(h, c->ids, block, &got);
@@ -222,6 +271,7 @@ static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
 		return ret;
 	c->cache_id = cid;
 	c->fill_ns = t0;
+	c->wall_offset = offset;
 	c->max_age_ns = atomic_load_explicit(&h->cache_max_age_ns,
 					     memory_order_relaxed);
 	c->coarse_ok = coarse && c->max_age_ns > coarse_lag_ns ?

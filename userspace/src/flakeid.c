@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -24,10 +25,46 @@ int flakeid__read_config(int fd, struct flakeid_config *cfg)
 	return 0;
 }
 
+/*
+ * Opens @path only if it is a character device, without blocking: open(2)
+ * of a FIFO waits for a writer, and touching one wakes whoever waits on its
+ * other end.  The stat() keeps FIFOs unopened; O_NONBLOCK covers a path
+ * swapped in between, and the fstat() decides.
+ */
+static int open_chardev(const char *path, unsigned int flags)
+{
+	struct stat st;
+	int fd, fl;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	if (!S_ISCHR(st.st_mode))
+		return -ENOTTY;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0)
+		goto err_errno;
+	if (!S_ISCHR(st.st_mode)) {
+		close(fd);
+		return -ENOTTY;
+	}
+	if (!(flags & FLAKEID_OPEN_NONBLOCK)) {
+		fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+			goto err_errno;
+	}
+	return fd;
+
+err_errno:
+	fl = -errno;
+	close(fd);
+	return fl;
+}
+
 int flakeid_open(struct flakeid **hp, const char *path, unsigned int flags)
 {
 	struct flakeid *h;
-	int oflags = O_RDONLY | O_CLOEXEC;
 	int ret;
 
 	if (!hp)
@@ -35,19 +72,17 @@ int flakeid_open(struct flakeid **hp, const char *path, unsigned int flags)
 	*hp = NULL;
 	if (flags & ~FLAKEID_OPEN_NONBLOCK)
 		return -EINVAL;
-	if (flags & FLAKEID_OPEN_NONBLOCK)
-		oflags |= O_NONBLOCK;
 
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return -ENOMEM;
 	h->flags = flags;
-	h->fd = open(path ? path : FLAKEID_DEVICE_PATH, oflags);
+	h->fd = open_chardev(path ? path : FLAKEID_DEVICE_PATH, flags);
 	if (h->fd < 0) {
-		ret = -errno;
+		ret = h->fd;
 		goto err_free;
 	}
-	/* Also proves the file is a flakeid device: others answer ENOTTY. */
+	/* Also proves the device is flakeid: others answer ENOTTY. */
 	ret = flakeid__read_config(h->fd, &h->cfg);
 	if (ret)
 		goto err_close;
@@ -163,7 +198,7 @@ int flakeid_refresh_config(struct flakeid *h)
 	return flakeid_get_config(h, NULL);
 }
 
-int flakeid_decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
+int flakeid__decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
 {
 	struct flakeid_config c;
 
@@ -172,5 +207,6 @@ int flakeid_decode(struct flakeid *h, uint64_t id, struct flakeid_parts *parts)
 	pthread_rwlock_rdlock(&h->cfg_lock);
 	c = h->cfg;
 	pthread_rwlock_unlock(&h->cfg_lock);
-	return flakeid_decode_with(&c, id, parts);
+	return flakeid__decode_with(&c, id, parts);
 }
+FLAKEID_SYMVER(flakeid__decode, "flakeid_decode@@LIBFLAKEID_1.1");

@@ -26,12 +26,29 @@ struct flakeid {
 	char *sysfs_dir;
 };
 
+/*
+ * Exports @impl as @versioned: "name@@NODE" is the version programs link
+ * against from now on, "name@NODE" one kept for programs linked earlier.
+ * The nodes are in libflakeid.map.
+ */
+#define FLAKEID_SYMVER(impl, versioned) \
+	__asm__(".symver " #impl ", " versioned)
+
+/* The LIBFLAKEID_1.1 implementations behind the public names. */
+int flakeid__decode(struct flakeid *h, uint64_t id,
+		    struct flakeid_parts *parts);
+int flakeid__decode_with(const struct flakeid_config *cfg, uint64_t id,
+			 struct flakeid_parts *parts);
+int flakeid__compose(const struct flakeid_config *cfg,
+		     const struct flakeid_parts *parts, uint64_t *id);
+
 int flakeid__layout_check(const struct flakeid_config *cfg);
 unsigned int flakeid__layout_total(const struct flakeid_config *cfg);
 int flakeid__fits(uint64_t value, unsigned int bits);
 
 int flakeid__read_config(int fd, struct flakeid_config *cfg);
 
+uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns);
 int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id);
 size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n);
 int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got);

@@ -58,11 +58,11 @@ void flakeid_default_config(struct flakeid_config *cfg)
 	cfg->max_borrow_ms = FLAKEID_DEFAULT_MAX_BORROW_MS;
 }
 
-int flakeid_decode_with(const struct flakeid_config *cfg, uint64_t id,
-			struct flakeid_parts *p)
+int flakeid__decode_with(const struct flakeid_config *cfg, uint64_t id,
+			 struct flakeid_parts *p)
 {
 	unsigned int total;
-	uint64_t v = id, sec;
+	uint64_t v = id;
 	int ret;
 
 	if (!p)
@@ -90,17 +90,15 @@ int flakeid_decode_with(const struct flakeid_config *cfg, uint64_t id,
 	p->unix_ms = p->timestamp + cfg->epoch_ms;
 	if (p->unix_ms < p->timestamp)
 		return -ERANGE;
-	sec = p->unix_ms / 1000;
-	p->time.tv_sec = (time_t)sec;
-	p->time.tv_nsec = (long)(p->unix_ms % 1000) * 1000000L;
-	/* A 32-bit time_t cannot hold every timestamp a wide layout allows. */
-	if (p->time.tv_sec < 0 || (uint64_t)p->time.tv_sec != sec)
-		return -EOVERFLOW;
+	/* Below 2^64 / 1000: every unix_ms has its seconds in an int64_t. */
+	p->time.tv_sec = (int64_t)(p->unix_ms / 1000);
+	p->time.tv_nsec = (int64_t)(p->unix_ms % 1000) * 1000000;
 	return 0;
 }
+FLAKEID_SYMVER(flakeid__decode_with, "flakeid_decode_with@@LIBFLAKEID_1.1");
 
-int flakeid_compose(const struct flakeid_config *cfg,
-		    const struct flakeid_parts *p, uint64_t *id)
+int flakeid__compose(const struct flakeid_config *cfg,
+		     const struct flakeid_parts *p, uint64_t *id)
 {
 	uint64_t ts, v;
 	int ret;
@@ -128,3 +126,4 @@ int flakeid_compose(const struct flakeid_config *cfg,
 	*id = v;
 	return 0;
 }
+FLAKEID_SYMVER(flakeid__compose, "flakeid_compose@@LIBFLAKEID_1.1");

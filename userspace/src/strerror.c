@@ -2,6 +2,8 @@
 /* Messages for the negative errno values the library returns. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "flakeid.h"
@@ -29,14 +31,18 @@ static const struct {
 const char *flakeid_strerror(int err)
 {
 	static __thread char buf[64];
+	/* In unsigned arithmetic: -INT_MIN is not an int. */
+	unsigned int e = err < 0 ? 0U - (unsigned int)err : (unsigned int)err;
 	size_t i;
 
-	if (err < 0)
-		err = -err;
-	if (err == 0)
+	if (e == 0)
 		return "success";
+	if (e > INT_MAX) {
+		snprintf(buf, sizeof(buf), "unknown error %d", err);
+		return buf;
+	}
 	for (i = 0; i < sizeof(messages) / sizeof(messages[0]); i++)
-		if (messages[i].err == err)
+		if (messages[i].err == (int)e)
 			return messages[i].msg;
-	return strerror_r(err, buf, sizeof(buf));
+	return strerror_r((int)e, buf, sizeof(buf));
 }

@@ -72,11 +72,18 @@ static int write_u64(const struct flakeid *h, const char *name, uint64_t v)
 	return write_attr(h, name, buf);
 }
 
+/*
+ * The whole file, up to ATTR_MAX bytes (a sysfs file holds at most a page);
+ * a longer one is -EPROTO rather than read in part.
+ */
+#define ATTR_MAX	4096
+
 static int read_attr(const struct flakeid *h, const char *name, char *buf,
-		     size_t size)
+		     size_t *len)
 {
 	char path[PATH_MAX];
-	ssize_t n;
+	size_t n = 0;
+	ssize_t r;
 	int fd, ret;
 
 	ret = attr_path(h, name, path, sizeof(path));
@@ -85,35 +92,65 @@ static int read_attr(const struct flakeid *h, const char *name, char *buf,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, size - 1);
-	ret = n < 0 ? -errno : 0;
+	/* One byte of room past ATTR_MAX tells a full file from a longer one. */
+	do {
+		r = read(fd, buf + n, ATTR_MAX + 1 - n);
+		if (r > 0)
+			n += (size_t)r;
+	} while ((r > 0 && n <= ATTR_MAX) || (r < 0 && errno == EINTR));
+	ret = r < 0 ? -errno : n > ATTR_MAX ? -EPROTO : 0;
 	close(fd);
-	if (ret)
-		return ret;
-	buf[n] = '\0';
+	*len = n;
+	return ret;
+}
+
+/*
+ * A counter file is what sysfs_emit("%llu\n") or ("%lld\n") writes: decimal
+ * digits, a '-' first for a signed one, at most one newline at the end.
+ * Anything else is -EPROTO; a value past 64 bits (63 and the sign when
+ * signed) is -ERANGE.
+ */
+static int parse_num(const char *s, size_t len, int is_signed, uint64_t *out)
+{
+	uint64_t v = 0, limit = UINT64_MAX;
+	int neg = 0, range = 0;
+	unsigned int d;
+	size_t i = 0;
+
+	if (len && s[len - 1] == '\n')
+		len--;
+	if (is_signed && len && s[0] == '-') {
+		neg = 1;
+		i++;
+	}
+	if (i == len)
+		return -EPROTO;
+	if (is_signed)
+		limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < len; i++) {
+		d = (unsigned int)(unsigned char)s[i] - '0';
+		if (d > 9)
+			return -EPROTO;
+		if (v > (limit - d) / 10)
+			range = 1;
+		else
+			v = v * 10 + d;
+	}
+	if (range)
+		return -ERANGE;
+	*out = neg ? 0 - v : v;
 	return 0;
 }
 
-/* Counters are one decimal number and a newline. */
 static int read_num(const struct flakeid *h, const char *name, int is_signed,
 		    uint64_t *out)
 {
-	char buf[64], *end;
+	char buf[ATTR_MAX + 1];
+	size_t len = 0;
 	int ret;
 
-	ret = read_attr(h, name, buf, sizeof(buf));
-	if (ret)
-		return ret;
-	if (!(buf[0] >= '0' && buf[0] <= '9') && !(is_signed && buf[0] == '-'))
-		return -EPROTO;
-	errno = 0;
-	if (is_signed)
-		*out = (uint64_t)strtoll(buf, &end, 10);
-	else
-		*out = strtoull(buf, &end, 10);
-	if (errno || (*end && *end != '\n'))
-		return -EPROTO;
-	return 0;
+	ret = read_attr(h, name, buf, &len);
+	return ret ? ret : parse_num(buf, len, is_signed, out);
 }
 
 int flakeid_get_stats(struct flakeid *h, struct flakeid_stats *st)

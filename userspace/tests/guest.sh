@@ -101,6 +101,36 @@ tap $rc "cli: stats shows every counter"
 "$cli" stats --json | grep -q '^{"ids_issued":[0-9]*,.*"ahead_ms":-\{0,1\}[0-9]*,"generation":[0-9]*}$'
 tap $? "cli: stats --json"
 
+# Output that fails: the command stops taking IDs at the first failed
+# write (SIGPIPE ignored, as a parent may leave it).
+issued() {
+	"$cli" stats | sed -n 's/^ids_issued //p'
+}
+for count in 20000000 18446744073709551615; do
+	a=$(issued)
+	(trap '' PIPE; timeout 60 "$cli" -n "$count" 2>"$tmp/err"
+	 echo $? >"$tmp/rc") | head -n 1 >"$tmp/first"
+	b=$(issued)
+	rc=$(cat "$tmp/rc")
+	[ "$rc" -eq 1 ] && [ $((b - a)) -le 8192 ] &&
+		grep -q "Broken pipe" "$tmp/err" && [ -s "$tmp/first" ]
+	tap $? "cli: -n $count | head -1, SIGPIPE ignored: exit $rc, $((b - a)) IDs taken"
+done
+a=$(issued)
+"$cli" -n 20000000 >&- 2>"$tmp/err"
+rc=$?
+b=$(issued)
+[ "$rc" -eq 1 ] && [ "$b" -eq "$a" ] && grep -q "closed" "$tmp/err"
+tap $? "cli: -n 20000000 >&-: exit $rc, $((b - a)) IDs taken"
+if [ -c /dev/full ]; then
+	a=$(issued)
+	"$cli" -n 20000000 >/dev/full 2>"$tmp/err"
+	rc=$?
+	b=$(issued)
+	[ "$rc" -eq 1 ] && [ $((b - a)) -le 4096 ]
+	tap $? "cli: -n 20000000 >/dev/full: exit $rc, $((b - a)) IDs taken"
+fi
+
 # Setting as root, and back: flip the machine id's low bit, which fits any
 # layout with a machine field.
 layout=$(sed -n 's/^layout //p' "$tmp/config")

@@ -328,6 +328,45 @@ static void fork_tests(struct flakeid *h)
 	flakeid_set_cache(h, 0, 0);
 }
 
+/*
+ * The wall clock steps forward with a block cached: the next cached ID is at
+ * most max_age behind an uncached one taken right after it.  Forward only:
+ * a step back would leave the device's ID clock ahead for the tests after.
+ */
+static void clock_step_test(struct flakeid *h)
+{
+	struct flakeid_parts pc, pf;
+	struct flakeid *plain;
+	struct timespec ts;
+	uint64_t a, b, f;
+	int64_t behind = 0;
+	int ret;
+
+	ret = flakeid_open(&plain, NULL, 0);
+	if (!ok(ret == 0, "clock step: a second, uncached handle (%s)",
+		flakeid_strerror(ret)))
+		return;
+	flakeid_set_cache(h, 256, 1000);
+	ret = flakeid_next(h, &a);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 5;
+	if (clock_settime(CLOCK_REALTIME, &ts)) {
+		ok(1, "clock step # SKIP clock_settime: %s", strerror(errno));
+	} else {
+		ret = ret ? ret : flakeid_next(h, &b);
+		ret = ret ? ret : flakeid_next(plain, &f);
+		ret = ret ? ret : flakeid_decode(h, b, &pc);
+		ret = ret ? ret : flakeid_decode(h, f, &pf);
+		if (!ret)
+			behind = (int64_t)(pf.unix_ms - pc.unix_ms);
+		ok(ret == 0 && b > a && behind <= 1000,
+		   "clock step: 5 s forward, the cached ID is %" PRId64 " ms behind a fresh one (max_age 1000 ms)",
+		   behind);
+	}
+	flakeid_set_cache(h, 0, 0);
+	flakeid_close(plain);
+}
+
 static int save_config(struct flakeid *h, struct flakeid_config *cfg)
 {
 	return flakeid_get_config(h, cfg);
@@ -636,6 +675,7 @@ int main(int argc, char **argv)
 
 	cache_tests(h);
 	fork_tests(h);
+	clock_step_test(h);
 	config_tests(h);
 	nonblock_test(h);
 	unprivileged_test();

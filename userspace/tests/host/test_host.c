@@ -1,21 +1,31 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host tests, no device: the ID arithmetic (src/layout.c), the command's
- * parsing and formatting (cli/parse.c), and the command's behaviour where
- * it needs no device.  Built with ASan and UBSan; prints TAP.
+ * Host tests, no device: the ID arithmetic, error messages, opening paths
+ * that are not the device, the counters read from a fake sysfs directory,
+ * the command's parsing and formatting, and the command's behaviour where it
+ * needs no device or makes do with a fake one.  Built with ASan and UBSan;
+ * prints TAP.
  *
- *   test-host PATH-TO-FLAKEID-BINARY
+ *   test-host FLAKEID [FLAKEID-FAKE]
+ *
+ * FLAKEID-FAKE is the command built with tests/host/fake_device.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "flakeid.h"
+#include "internal.h"
 #include "parse.h"
 #include "../tap.h"
 #include "../../../tests/xorshift.h"
@@ -335,6 +345,249 @@ static void test_format(void)
 	ok(format_parts(&p, 1, buf, 16) == -ENOSPC, "short JSON buffer");
 }
 
+static void test_strerror(void)
+{
+	const char *m;
+
+	ok(!strcmp(flakeid_strerror(0), "success") &&
+	   !strcmp(flakeid_strerror(-ENOTTY), "not a flakeid device") &&
+	   !strcmp(flakeid_strerror(ENOTTY), "not a flakeid device"),
+	   "strerror: 0, -ENOTTY and ENOTTY");
+	m = flakeid_strerror(INT_MIN);
+	ok(m && strstr(m, "-2147483648"), "strerror(INT_MIN): %s", m);
+	m = flakeid_strerror(-INT_MAX);
+	ok(m && *m, "strerror(-INT_MAX): %s", m);
+	m = flakeid_strerror(INT_MAX);
+	ok(m && *m, "strerror(INT_MAX): %s", m);
+	m = flakeid_strerror(-12345);
+	ok(m && *m, "strerror(-12345): %s", m);
+}
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * The lag the cache allows CLOCK_MONOTONIC_COARSE, and what this machine
+ * shows.  The precise clock is read first, so a test preempted between
+ * the two reads sees less lag, never more.
+ */
+static void test_coarse_clock(void)
+{
+	struct timespec res, a, b;
+	uint64_t tick, bound, lag, worst = 0, t0, end;
+	long samples = 0, over = 0;
+
+	ok(flakeid__coarse_lag_ns(4000000) == 12000000 &&
+	   flakeid__coarse_lag_ns(10000000) == 30000000 &&
+	   flakeid__coarse_lag_ns(1000000) == 4000000 &&
+	   flakeid__coarse_lag_ns(0) == 0 &&
+	   flakeid__coarse_lag_ns(1000000000) == 0,
+	   "coarse clock: lag allowed is two ticks plus max(tick, 2 ms)");
+	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) || res.tv_sec) {
+		ok(1, "coarse clock # SKIP no usable CLOCK_MONOTONIC_COARSE");
+		return;
+	}
+	tick = (uint64_t)res.tv_nsec;
+	bound = flakeid__coarse_lag_ns(tick);
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	t0 = ts_ns(&a);
+	end = t0 + 200000000;	/* 200 ms */
+	do {
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &b);
+		lag = ts_ns(&a) > ts_ns(&b) ? ts_ns(&a) - ts_ns(&b) : 0;
+		worst = lag > worst ? lag : worst;
+		over += lag > 2 * tick;
+		samples++;
+	} while (ts_ns(&a) < end);
+	/*
+	 * Informational: a preemption between the two reads shows as lag, so
+	 * on a busy host the worst sample says little; the bound is the
+	 * arithmetic checked above.
+	 */
+	printf("# coarse clock: tick %" PRIu64 " us, worst lag %" PRIu64 " us in %ld samples (%ld over two ticks), allowed %" PRIu64 " us\n",
+	       tick / 1000, worst / 1000, samples, over, bound / 1000);
+}
+
+static char tmpdir[] = "/tmp/flakeid-host.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+	static char buf[4][256];
+	static unsigned int i;
+	char *p = buf[i++ % 4];
+
+	snprintf(p, sizeof(buf[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Paths that are not a flakeid device: -ENOTTY, and a FIFO must not block. */
+static void test_open(void)
+{
+	struct sigaction sa;
+	struct flakeid *h = (struct flakeid *)&h;
+	const char *fifo = tmp_path("fifo"), *file = tmp_path("file");
+	FILE *f;
+	int ret;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;	/* no SA_RESTART: a stuck open is EINTR */
+	sigaction(SIGALRM, &sa, NULL);
+
+	ok(mkfifo(fifo, 0600) == 0, "mkfifo %s", fifo);
+	alarm(5);
+	ret = flakeid_open(&h, fifo, 0);
+	alarm(0);
+	ok(ret == -ENOTTY && h == NULL, "open of a FIFO is ENOTTY at once (%s)",
+	   flakeid_strerror(ret));
+	alarm(5);
+	ret = flakeid_open(&h, fifo, FLAKEID_OPEN_NONBLOCK);
+	alarm(0);
+	ok(ret == -ENOTTY, "open of a FIFO with FLAKEID_OPEN_NONBLOCK is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+
+	f = fopen(file, "w");
+	if (f)
+		fclose(f);
+	ret = flakeid_open(&h, file, 0);
+	ok(ret == -ENOTTY, "open of a regular file is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+	ret = flakeid_open(&h, tmpdir, 0);
+	ok(ret == -ENOTTY, "open of a directory is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+	ret = flakeid_open(&h, "/dev/null", 0);
+	ok(ret == -ENOTTY, "open of /dev/null is ENOTTY (%s)",
+	   flakeid_strerror(ret));
+	ret = flakeid_open(&h, tmp_path("missing"), 0);
+	ok(ret == -ENOENT, "open of a missing path is ENOENT (%s)",
+	   flakeid_strerror(ret));
+	signal(SIGALRM, SIG_DFL);
+}
+
+static void put_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f))
+		diag("cannot write %s", path);
+}
+
+static void put_str(const char *path, const char *data)
+{
+	put_file(path, data, strlen(data));
+}
+
+/*
+ * flakeid_get_stats() against a fake sysfs directory, through a handle with
+ * no device behind it (the counters never touch the fd).
+ */
+static void test_stats(void)
+{
+	static const char *const names[] = { "ids_issued", "clock_steps_back",
+		"borrowed_ms", "waits", "refills", "ahead_ms", "generation" };
+	static const struct {
+		const char *name, *data;
+		int len, want;
+	} bad[] = {
+		{ "ids_issued", "5\ngarbage", -1, -EPROTO },
+		{ "ids_issued", "5\n\n", -1, -EPROTO },
+		{ "ids_issued", "5 ", -1, -EPROTO },
+		{ "ids_issued", " 5", -1, -EPROTO },
+		{ "ids_issued", "", -1, -EPROTO },
+		{ "ids_issued", "\n", -1, -EPROTO },
+		{ "ids_issued", "-1\n", -1, -EPROTO },
+		{ "ids_issued", "+5\n", -1, -EPROTO },
+		{ "ids_issued", "0x10\n", -1, -EPROTO },
+		{ "ids_issued", "5\0001", 3, -EPROTO },
+		{ "ids_issued", "18446744073709551616\n", -1, -ERANGE },
+		{ "ids_issued", "99999999999999999999999999\n", -1, -ERANGE },
+		{ "ahead_ms", "-\n", -1, -EPROTO },
+		{ "ahead_ms", "--5\n", -1, -EPROTO },
+		{ "ahead_ms", "9223372036854775808\n", -1, -ERANGE },
+		{ "ahead_ms", "-9223372036854775809\n", -1, -ERANGE },
+	};
+	const char *dir = tmp_path("sysfs");
+	struct flakeid_stats st, keep;
+	struct flakeid fake;
+	char path[512], big[8192];
+	size_t i;
+	int ret, good;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.fd = -1;
+	mkdir(dir, 0700);
+	flakeid_set_sysfs_dir(&fake, dir);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		put_str(path, "7\n");
+	}
+	snprintf(path, sizeof(path), "%s/ahead_ms", dir);
+	put_str(path, "-12\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == 7 && st.generation == 7 &&
+	   st.ahead_ms == -12, "stats: counters read from a sysfs directory (%s)",
+	   flakeid_strerror(ret));
+	snprintf(path, sizeof(path), "%s/ids_issued", dir);
+	put_str(path, "18446744073709551615");
+	snprintf(path, sizeof(path), "%s/ahead_ms", dir);
+	put_str(path, "-9223372036854775808\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == UINT64_MAX && st.ahead_ms == INT64_MIN,
+	   "stats: 2^64-1 without a newline, and INT64_MIN (%s)",
+	   flakeid_strerror(ret));
+
+	memset(big, '0', 150);
+	strcpy(big + 150, "7\n");
+	snprintf(path, sizeof(path), "%s/ids_issued", dir);
+	put_str(path, big);
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == 7,
+	   "stats: 150 zeros then 7 reads as 7 (%s, %" PRIu64 ")",
+	   flakeid_strerror(ret), st.ids_issued);
+	memset(big, '0', sizeof(big));
+	put_file(path, big, sizeof(big));
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == -EPROTO, "stats: an 8 KiB file is EPROTO, not read in part (%s)",
+	   flakeid_strerror(ret));
+
+	good = 1;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (size_t j = 0; j < sizeof(names) / sizeof(names[0]); j++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[j]);
+			put_str(path, "7\n");
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, bad[i].name);
+		put_file(path, bad[i].data, bad[i].len < 0 ?
+			 strlen(bad[i].data) : (size_t)bad[i].len);
+		memset(&st, 0xa5, sizeof(st));
+		keep = st;
+		ret = flakeid_get_stats(&fake, &st);
+		if (ret != bad[i].want || memcmp(&st, &keep, sizeof(st))) {
+			diag("bad case %zu (%s): %d, want %d", i, bad[i].name,
+			     ret, bad[i].want);
+			good = 0;
+		}
+	}
+	ok(good, "stats: trailing garbage, empty, signs, hex, NUL are EPROTO, overflow ERANGE, nothing stored");
+	snprintf(path, sizeof(path), "%s/waits", dir);
+	unlink(path);
+	ok(flakeid_get_stats(&fake, &st) == -ENOENT, "stats: a missing file is ENOENT");
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	flakeid_set_sysfs_dir(&fake, NULL);
+}
+
 struct run {
 	int status;	/* exit code, or 128 + signal */
 	char out[8192], err[8192];
@@ -369,6 +622,7 @@ static void run(struct run *r, const char *bin, ...)
 		abort();
 	pid = fork();
 	if (pid == 0) {
+		alarm(30);	/* kept across execv: a stuck command dies */
 		dup2(out[1], 1);
 		dup2(err[1], 2);
 		close(out[0]);
@@ -446,6 +700,9 @@ static void test_cli(const char *bin)
 	run(&r, bin, "--device", "/dev/null", NULL);
 	ok(r.status == 6 && one_line_error(&r, "not a flakeid device"),
 	   "/dev/null is not a flakeid device: exit 6");
+	run(&r, bin, "--device", tmp_path("fifo"), NULL);
+	ok(r.status == 6 && one_line_error(&r, "not a flakeid device"),
+	   "a FIFO is not a flakeid device: exit 6, no wait");
 
 	run(&r, bin, "config", "region=x", NULL);
 	ok(r.status == 2 && one_line_error(&r, "region=x"),
@@ -486,13 +743,130 @@ static void test_cli(const char *bin)
 	   "decode without an ID exits 2");
 }
 
+/* How many IDs the fake device handed out in the last run (0: none). */
+static uint64_t fake_taken(void)
+{
+	char buf[32] = "";
+	FILE *f = fopen(tmp_path("taken"), "r");
+	uint64_t v = 0;
+
+	if (f) {
+		if (fgets(buf, sizeof(buf), f))
+			v = strtoull(buf, NULL, 10);
+		fclose(f);
+	}
+	return v;
+}
+
+enum out_kind { OUT_FIRST_LINE, OUT_CLOSED, OUT_FULL };
+
+/*
+ * `flakeid --device fake -n COUNT` with SIGPIPE ignored, its stdout a pipe
+ * read for one line then closed (| head -1), closed (>&-), or /dev/full.
+ */
+static void run_generate(struct run *r, const char *bin, enum out_kind kind,
+			 const char *count)
+{
+	int out[2], err[2], st, fd;
+	size_t n = 0;
+	ssize_t got;
+	pid_t pid;
+
+	unlink(tmp_path("taken"));
+	if (pipe(out) || pipe(err))
+		abort();
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_IGN);
+		alarm(30);
+		dup2(err[1], 2);
+		if (kind == OUT_FIRST_LINE)
+			dup2(out[1], 1);
+		else if (kind == OUT_CLOSED)
+			close(1);
+		else if ((fd = open("/dev/full", O_WRONLY)) >= 0 && fd != 1)
+			dup2(fd, 1);
+		close(out[0]);
+		close(out[1]);
+		close(err[0]);
+		close(err[1]);
+		execl(bin, bin, "--device", "fake", "-n", count, (char *)NULL);
+		_exit(127);
+	}
+	close(out[1]);
+	close(err[1]);
+	while (kind == OUT_FIRST_LINE && n < sizeof(r->out) - 1 &&
+	       !memchr(r->out, '\n', n) &&
+	       (got = read(out[0], r->out + n, sizeof(r->out) - 1 - n)) > 0)
+		n += (size_t)got;
+	r->out[n] = '\0';
+	close(out[0]);
+	slurp(err[0], r->err, sizeof(r->err));
+	close(err[0]);
+	waitpid(pid, &st, 0);
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The generate loop against the fake device: it stops when output fails. */
+static void test_cli_output(const char *bin)
+{
+	static struct run r;
+	uint64_t taken;
+
+	setenv("FLAKEID_FAKE_TAKEN", tmp_path("taken"), 1);
+	unlink(tmp_path("taken"));
+	run(&r, bin, "--device", "fake", "-n", "5", NULL);
+	ok(r.status == 0 && !strcmp(r.out, "1000\n1001\n1002\n1003\n1004\n") &&
+	   fake_taken() == 5, "fake device: -n 5 prints 5 IDs, takes 5");
+	unlink(tmp_path("taken"));
+	run(&r, bin, "--device", "fake", "-n", "0", NULL);
+	ok(r.status == 0 && !*r.out && !*r.err && fake_taken() == 0,
+	   "fake device: -n 0 prints and takes nothing");
+
+	run_generate(&r, bin, OUT_FIRST_LINE, "20000000");
+	taken = fake_taken();
+	ok(r.status == 1 && !strncmp(r.out, "1000\n", 5) &&
+	   one_line_error(&r, "Broken pipe") && taken <= 2 * 4096,
+	   "-n 20000000 | head -1, SIGPIPE ignored: exit 1, one line, %" PRIu64 " IDs taken",
+	   taken);
+	run_generate(&r, bin, OUT_FIRST_LINE, "18446744073709551615");
+	taken = fake_taken();
+	ok(r.status == 1 && one_line_error(&r, "Broken pipe") &&
+	   taken <= 2 * 4096,
+	   "-n 2^64-1 | head -1 ends: exit 1, %" PRIu64 " IDs taken", taken);
+	run_generate(&r, bin, OUT_CLOSED, "20000000");
+	taken = fake_taken();
+	ok(r.status == 1 && one_line_error(&r, "standard output is closed") &&
+	   taken == 0, "-n 20000000 >&-: exit 1, %" PRIu64 " IDs taken", taken);
+	run_generate(&r, bin, OUT_FULL, "20000000");
+	taken = fake_taken();
+	ok(r.status == 1 && one_line_error(&r, "No space left") &&
+	   taken <= 4096,
+	   "-n 20000000 >/dev/full: exit 1, %" PRIu64 " IDs taken", taken);
+	unlink(tmp_path("taken"));
+	unsetenv("FLAKEID_FAKE_TAKEN");
+}
+
 int main(int argc, char **argv)
 {
 	test_arithmetic();
 	test_parse();
 	test_format();
+	test_strerror();
+	test_coarse_clock();
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_open();
+	test_stats();
 	if (argc > 1)
 		test_cli(argv[1]);
+	if (argc > 2)
+		test_cli_output(argv[2]);
+	unlink(tmp_path("fifo"));
+	unlink(tmp_path("file"));
+	rmdir(tmpdir);
 	diag("%d passed, %d failed", tap_tests - tap_failed, tap_failed);
 	return tap_done();
 }

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Compiled, never run: <flakeid.h> alone must build in C99 and C++ with
+ * -pedantic, and its structures must have one layout on every target and
+ * whatever the size of time_t and off_t.  Each check is an array whose
+ * size turns negative when the layout is not the one below.
+ */
+#include <flakeid.h>
+
+#define CHECK(name, cond) typedef char check_##name[(cond) ? 1 : -1]
+
+CHECK(parts_size, sizeof(struct flakeid_parts) == 56);
+CHECK(parts_id, offsetof(struct flakeid_parts, id) == 0);
+CHECK(parts_unix_ms, offsetof(struct flakeid_parts, unix_ms) == 8);
+CHECK(parts_timestamp, offsetof(struct flakeid_parts, timestamp) == 16);
+CHECK(parts_time, offsetof(struct flakeid_parts, time) == 24);
+CHECK(parts_time_size, sizeof(struct flakeid_time) == 16);
+CHECK(parts_nsec, offsetof(struct flakeid_time, tv_nsec) == 8);
+CHECK(parts_region, offsetof(struct flakeid_parts, region_id) == 40);
+CHECK(parts_app, offsetof(struct flakeid_parts, app_id) == 44);
+CHECK(parts_machine, offsetof(struct flakeid_parts, machine_id) == 48);
+CHECK(parts_sequence, offsetof(struct flakeid_parts, sequence) == 52);
+
+CHECK(stats_size, sizeof(struct flakeid_stats) == 56);
+CHECK(stats_ahead, offsetof(struct flakeid_stats, ahead_ms) == 40);
+CHECK(stats_generation, offsetof(struct flakeid_stats, generation) == 48);
+
+CHECK(config_size, sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
+CHECK(config_floor, offsetof(struct flakeid_config, floor_ms) == 56);
+CHECK(batch_size, sizeof(struct flakeid_batch) == FLAKEID_BATCH_SIZE_VER0);
+CHECK(decode_size, sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);
