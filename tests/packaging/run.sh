@@ -303,8 +303,9 @@ check "flakeid ships the udev rule, modprobe, modules-load, initramfs and system
 check "flakeid-dkms depends on flakeid" \
 	'dpkg-deb -f "$DEB/flakeid-dkms_${DEBVER}_all.deb" Depends | grep -Eq "(^|, )flakeid(,|$| )"'
 check "flakeid-dkms carries /usr/src/flakeid-$VER, the version its maintainer scripts give DKMS" \
-	'dpkg-deb -c "$DEB/flakeid-dkms_${DEBVER}_all.deb" | grep -q " ./usr/src/flakeid-$VER/dkms.conf$" &&
-	 ! dpkg-deb -c "$DEB/flakeid-dkms_${DEBVER}_all.deb" | grep -q "/usr/src/flakeid-$DEBVER/" &&
+	'c=$(dpkg-deb -c "$DEB/flakeid-dkms_${DEBVER}_all.deb") &&
+	 echo "$c" | grep -q " ./usr/src/flakeid-$VER/dkms.conf$" &&
+	 ! echo "$c" | grep -q "/usr/src/flakeid-$DEBVER/" &&
 	 d=$(mktemp -d) && dpkg-deb -e "$DEB/flakeid-dkms_${DEBVER}_all.deb" "$d" &&
 	 grep -qx "DKMS_VERSION=$VER" "$d/postinst"; r=$?; rm -rf "$d"; exit $r'
 check "libflakeid-dev puts the uapi header under /usr/include/flakeid, not /usr/include/linux" \
