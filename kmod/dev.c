@@ -145,7 +145,7 @@ static int flakeid_ioc_config(struct file *file, union flakeid_ucmd *u)
 	u64 generation;
 	u32 borrow;
 
-	if (c->flags || c->reserved0 || c->reserved[0] || c->reserved[1])
+	if (c->flags || c->reserved0)
 		return -EINVAL;
 	flakeid_get_config(&cfg, &borrow, &generation);
 	c->epoch_ms = cfg.epoch_ms;
@@ -160,6 +160,8 @@ static int flakeid_ioc_config(struct file *file, union flakeid_ucmd *u)
 	c->max_borrow_ms = borrow;
 	c->floor_ms = flakeid_floor_ms();
 	c->generation = generation;
+	c->until_ms = flakeid_until_ms();
+	c->vm_forks = flakeid_counter(FLAKEID_CNT_VM_FORKS);
 	return 0;
 }
 
@@ -246,11 +248,19 @@ static struct miscdevice flakeid_misc = {
 
 int flakeid_dev_init(void)
 {
+	int ret;
+
 	flakeid_misc.groups = flakeid_groups;
-	return misc_register(&flakeid_misc);
+	ret = misc_register(&flakeid_misc);
+	if (ret)
+		return ret;
+	flakeid_sysfs_init(flakeid_misc.this_device);
+	return 0;
 }
 
 void flakeid_dev_exit(void)
 {
+	/* No store or reader is left to notify once the device is gone. */
 	misc_deregister(&flakeid_misc);
+	flakeid_sysfs_exit();
 }

@@ -12,6 +12,7 @@
 #include <linux/ktime.h>
 #include <linux/time64.h>
 #include <linux/uio.h>
+#include <linux/device.h>
 #include <linux/flakeid.h>
 
 /* How far a configuration change may move the allocator forward. */
@@ -59,6 +60,9 @@ enum flakeid_counter {
 	FLAKEID_CNT_BORROWED_MS,
 	FLAKEID_CNT_WAITS,
 	FLAKEID_CNT_REFILLS,
+	FLAKEID_CNT_UNTIL_WAITS,
+	FLAKEID_CNT_UNTIL_REFUSED,
+	FLAKEID_CNT_VM_FORKS,
 	FLAKEID_CNT_NR,
 };
 
@@ -88,6 +92,11 @@ int flakeid_raise_floor(const struct flakeid_floor *req);
 u64 flakeid_floor_ms(void);
 void flakeid_get_floor(struct flakeid_floor *f);
 s64 flakeid_ahead_ms(void);
+int flakeid_set_until(u64 until_ms);
+u64 flakeid_until_ms(void);
+int flakeid_set_until_wait(u32 ms);
+u32 flakeid_until_wait_ms(void);
+void flakeid_vm_forked(void);
 u64 flakeid_ids_issued(void);
 u64 flakeid_counter(enum flakeid_counter c);
 int flakeid_decode(const struct flakeid_cfg *cfg, u64 id,
@@ -99,5 +108,9 @@ void flakeid_dev_exit(void);
 
 /* sysfs attribute groups for the misc device (sysfs.c). */
 extern const struct attribute_group *flakeid_groups[];
+void flakeid_sysfs_init(struct device *dev);
+void flakeid_sysfs_exit(void);
+void flakeid_notify_until(void);
+int flakeid_parse_until(const char *buf, u64 *until_ms);
 
 #endif /* _FLAKEID_H */

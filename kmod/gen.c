@@ -44,6 +44,23 @@
  * IDs even when the epoch or the layout changed in between; a floor that
  * the live layout cannot pass is refused.
  *
+ * Why no ID passes the ceiling
+ * ----------------------------
+ * until_ms bounds every timestamp: flakeid_refill() refuses to grant a
+ * millisecond above it, and a grant is the only way a timestamp enters a
+ * block.  Lowering it (or fencing, until_ms = 0) voids every block under
+ * the lock before the store returns, so from then on a CPU serves only
+ * from a block granted under the new ceiling; a run reserved before the
+ * store may still be copied out after it, as a read in flight at a
+ * reconfiguration may.  The ceiling is a promise about timestamps, not
+ * about the local clock: it holds whatever the wall clock, suspend or the
+ * agent's pauses do, which is what makes a lease safe.  A lease agent
+ * records the ceiling in its store before it writes it here; the next
+ * holder of the node ID starts its floor above that record, so the two
+ * holders' timestamps, hence their IDs, never meet.  A VM restore or clone
+ * fences the device (flakeid_vm_forked()) so that the copy issues nothing
+ * until it is given a floor above the discarded run, or its own node ID.
+ *
  * Staleness and suspend
  * ---------------------
  * A block is served until local_clock() on its CPU says its millisecond is
@@ -70,6 +87,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/clock.h>
 #include <linux/delay.h>
+#include <linux/wait.h>
 
 #include "flakeid.h"
 
@@ -89,6 +107,10 @@ struct flakeid_state {
 	u64 next_seq;			/* first sequence not granted in cur_ms */
 	s64 last_real_off;		/* wall minus monotonic at the last look */
 	u64 generation;			/* configuration changes, for userspace */
+	u64 until_ms;			/* no timestamp above; FLAKEID_UNTIL_NONE */
+	u32 until_wait_ms;		/* a reader's wait for a raise at it */
+	unsigned long until_seq;	/* bumped by every change of until_ms */
+	unsigned long until_noted;	/* until_seq whose "reached" was notified */
 	unsigned long block_gen;	/* blocks granted before a bump are void */
 	atomic64_t offset_ns;		/* ID clock = CLOCK_MONOTONIC + offset */
 	atomic64_t counters[FLAKEID_CNT_NR];
@@ -97,6 +119,8 @@ struct flakeid_state {
 static struct flakeid_state flakeid_state = {
 	.lock = __SPIN_LOCK_UNLOCKED(flakeid_state.lock),
 	.block_gen = 1,
+	.until_ms = FLAKEID_UNTIL_NONE,
+	.until_wait_ms = FLAKEID_DEFAULT_UNTIL_WAIT_MS,
 };
 
 struct flakeid_pcpu {
@@ -108,6 +132,9 @@ struct flakeid_pcpu {
 	unsigned long block_gen;
 	u64 issued;
 };
+
+/* Readers waiting at the ceiling for it to be raised. */
+static DECLARE_WAIT_QUEUE_HEAD(flakeid_until_wq);
 
 static DEFINE_PER_CPU(struct flakeid_pcpu, flakeid_pcpu) = {
 	.lock = INIT_LOCAL_LOCK(lock),
@@ -298,12 +325,21 @@ s64 flakeid_ahead_ms(void)
 
 /* ---- the shared allocator ---- */
 
+/* Why a grant failed, and what to wait for. */
+struct flakeid_retry {
+	u64 ms;			/* -EAGAIN: the ID clock must reach this */
+	unsigned long until_seq; /* -EKEYEXPIRED: until_ms must change */
+	bool fenced;		/* -EKEYEXPIRED with until_ms 0 */
+};
+
 /*
- * Grant @pc up to @want sequence numbers.  Returns 0, -EAGAIN with
- * *@retry_ms set to the ID-clock millisecond from which a new grant can
- * succeed, or -EOVERFLOW when the timestamp field is used up.
+ * Grant @pc up to @want sequence numbers.  Returns 0; -EAGAIN when the
+ * borrow limit is reached; -EKEYEXPIRED when the millisecond to grant is
+ * above the ceiling until_ms; -EOVERFLOW when the timestamp field is used
+ * up.  @why says what to wait for.
  */
-static int flakeid_refill(struct flakeid_pcpu *pc, u64 want, u64 *retry_ms)
+static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
+			  struct flakeid_retry *why)
 {
 	struct flakeid_state *st = &flakeid_state;
 	u64 now_ns, now, seqs, ms, seq, n;
@@ -321,14 +357,20 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want, u64 *retry_ms)
 		seq = 0;
 	} else if (seq >= seqs) {
 		/* This millisecond is used up: borrow the next, within limits. */
-		if (ms + 1 > now + st->max_borrow_ms) {
-			*retry_ms = ms + 1 - st->max_borrow_ms;
+		if (ms + 1 > now + st->max_borrow_ms && ms + 1 <= st->until_ms) {
+			why->ms = ms + 1 - st->max_borrow_ms;
 			ret = -EAGAIN;
 			goto out_unlock;
 		}
 		ms++;
 		seq = 0;
 		borrow = true;
+	}
+	if (ms > st->until_ms) {
+		why->until_seq = st->until_seq;
+		why->fenced = !st->until_ms;
+		ret = -EKEYEXPIRED;
+		goto out_unlock;
 	}
 	/* cur_ms only ever names a millisecond the layout can stamp. */
 	if (ms > flakeid_last_ms(&st->cfg)) {
@@ -368,7 +410,7 @@ struct flakeid_range {
  * happen after, since the range belongs to the caller alone.
  */
 static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
-			   u64 last, u64 *retry_ms)
+			   u64 last, struct flakeid_retry *why)
 {
 	struct flakeid_pcpu *pc;
 	int ret = 0;
@@ -383,7 +425,7 @@ static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
 	 */
 	if (pc->block_gen != READ_ONCE(flakeid_state.block_gen) || pc->next >= pc->end ||
 	    local_clock() >= pc->expires || (pc->base | pc->next) <= last) {
-		ret = flakeid_refill(pc, want, retry_ms);
+		ret = flakeid_refill(pc, want, why);
 		if (ret)
 			goto out_unlock;
 	}
@@ -477,6 +519,55 @@ static bool flakeid_wait(u64 ms)
 	return !signal_pending(current);
 }
 
+/* Tell pollers of until_ms, once per ceiling, that it has been reached. */
+static void flakeid_until_reached(unsigned long seq)
+{
+	if (xchg(&flakeid_state.until_noted, seq) != seq)
+		flakeid_notify_until();
+}
+
+static bool flakeid_until_moved(const struct flakeid_retry *why)
+{
+	return READ_ONCE(flakeid_state.until_seq) != why->until_seq;
+}
+
+/*
+ * At the ceiling: wait for until_ms to change, at most until_wait_ms from
+ * the first wait of this call (*@deadline, ns of CLOCK_MONOTONIC).  0 to
+ * try again; -EKEYEXPIRED when fenced or the wait is over; -EAGAIN for a
+ * non-blocking caller that would wait; -ERESTARTSYS on a signal.
+ */
+static int flakeid_until_wait(const struct flakeid_retry *why, u64 *deadline,
+			      bool nonblock)
+{
+	struct flakeid_state *st = &flakeid_state;
+	u32 wait_ms = READ_ONCE(st->until_wait_ms);
+	u64 now = ktime_get_ns();
+	long left;
+
+	if (why->fenced || !wait_ms)
+		goto refused;
+	if (nonblock)
+		return -EAGAIN;
+	if (!*deadline) {
+		*deadline = now + (u64)wait_ms * NSEC_PER_MSEC;
+		atomic64_inc(&st->counters[FLAKEID_CNT_UNTIL_WAITS]);
+	}
+	if (now >= *deadline)
+		goto refused;
+	left = max_t(long, nsecs_to_jiffies(*deadline - now), 1);
+	left = wait_event_interruptible_timeout(flakeid_until_wq,
+						flakeid_until_moved(why), left);
+	if (left < 0)
+		return -ERESTARTSYS;
+	/* Changed (maybe lowered, maybe fenced): the next grant decides. */
+	if (left > 0 || flakeid_until_moved(why))
+		return 0;
+refused:
+	atomic64_inc(&st->counters[FLAKEID_CNT_UNTIL_REFUSED]);
+	return -EKEYEXPIRED;
+}
+
 /*
  * Hand out up to @count IDs to @sink.  Returns how many were copied, or
  * a negative errno when none were.  Having copied some, it returns rather
@@ -485,23 +576,33 @@ static bool flakeid_wait(u64 ms)
 ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 		      size_t count, bool nonblock)
 {
+	struct flakeid_retry why;
 	struct flakeid_range r;
 	size_t done = 0;
-	u64 retry_ms = 0, copied;
+	u64 deadline = 0, copied;
 	int ret = 0;
 
 	while (done < count) {
 		ret = flakeid_reserve(&r, min_t(u64, count - done,
 						FLAKEID_RESERVE_MAX),
 				      count - done, atomic64_read(&ff->last),
-				      &retry_ms);
+				      &why);
 		if (ret == -EAGAIN) {
 			if (done || nonblock)
 				break;
-			if (!flakeid_wait(retry_ms)) {
+			if (!flakeid_wait(why.ms)) {
 				ret = -ERESTARTSYS;
 				break;
 			}
+			continue;
+		}
+		if (ret == -EKEYEXPIRED) {
+			flakeid_until_reached(why.until_seq);
+			if (done)
+				break;
+			ret = flakeid_until_wait(&why, &deadline, nonblock);
+			if (ret)
+				break;
 			continue;
 		}
 		if (ret < 0)
@@ -689,6 +790,67 @@ int flakeid_set_max_borrow(u32 ms)
 	flakeid_state.max_borrow_ms = ms;
 	spin_unlock(&flakeid_state.lock);
 	return 0;
+}
+
+/* A new ceiling; lowering it voids every block before this returns. */
+static void flakeid_set_until_locked(u64 until_ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+
+	lockdep_assert_held(&st->lock);
+	WRITE_ONCE(st->until_ms, until_ms);
+	WRITE_ONCE(st->until_seq, st->until_seq + 1);
+	flakeid_invalidate_locked();
+}
+
+/* FLAKEID_UNTIL_NONE removes the ceiling, 0 fences. */
+int flakeid_set_until(u64 until_ms)
+{
+	if (until_ms > FLAKEID_MS_MAX && until_ms != FLAKEID_UNTIL_NONE)
+		return -ERANGE;
+	spin_lock(&flakeid_state.lock);
+	flakeid_set_until_locked(until_ms);
+	spin_unlock(&flakeid_state.lock);
+	wake_up_all(&flakeid_until_wq);
+	flakeid_notify_until();
+	return 0;
+}
+
+u64 flakeid_until_ms(void)
+{
+	return READ_ONCE(flakeid_state.until_ms);
+}
+
+int flakeid_set_until_wait(u32 ms)
+{
+	if (ms > FLAKEID_UNTIL_WAIT_MS_MAX)
+		return -ERANGE;
+	WRITE_ONCE(flakeid_state.until_wait_ms, ms);
+	return 0;
+}
+
+u32 flakeid_until_wait_ms(void)
+{
+	return READ_ONCE(flakeid_state.until_wait_ms);
+}
+
+/*
+ * The VM was restored from a snapshot or cloned: IDs issued by the run
+ * that was discarded, or by the twin, may be issued again.  Fence until an
+ * operator or the agent decides what this copy may issue.
+ */
+void flakeid_vm_forked(void)
+{
+	struct flakeid_state *st = &flakeid_state;
+
+	spin_lock(&st->lock);
+	flakeid_set_until_locked(0);
+	st->generation++;
+	atomic64_inc(&st->counters[FLAKEID_CNT_VM_FORKS]);
+	spin_unlock(&st->lock);
+	wake_up_all(&flakeid_until_wq);
+	flakeid_notify_until();
+	pr_warn("VM restored or cloned: fenced (until_ms=0); give a clone its own machine_id, raise floor_ms past what the discarded run issued, then write until_ms\n");
 }
 
 /*

@@ -8,6 +8,8 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/notifier.h>
+#include <linux/random.h>
 
 #include "flakeid.h"
 
@@ -69,6 +71,47 @@ static char *floor_layout;
 module_param(floor_layout, charp, 0);
 MODULE_PARM_DESC(floor_layout, "Layout T:R:A:M:S under which floor_ms was read (default: layout)");
 
+static char *until_ms;
+module_param(until_ms, charp, 0);
+MODULE_PARM_DESC(until_ms, "Timestamp ceiling, Unix ms: none (default), or 0 to load fenced");
+
+static uint until_wait_ms = FLAKEID_DEFAULT_UNTIL_WAIT_MS;
+module_param(until_wait_ms, uint, 0);
+MODULE_PARM_DESC(until_wait_ms, "How long a reader at the ceiling waits for a raise, ms (default 1000, max 60000)");
+
+#ifdef FLAKEID_HAVE_VMFORK
+static int flakeid_vmfork_event(struct notifier_block *nb,
+				unsigned long action, void *data)
+{
+	flakeid_vm_forked();
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block flakeid_vmfork_nb = {
+	.notifier_call = flakeid_vmfork_event,
+};
+
+static int flakeid_vmfork_init(void)
+{
+	return register_random_vmfork_notifier(&flakeid_vmfork_nb);
+}
+
+static void flakeid_vmfork_exit(void)
+{
+	unregister_random_vmfork_notifier(&flakeid_vmfork_nb);
+}
+#else
+static int flakeid_vmfork_init(void)
+{
+	pr_notice("this kernel has no VM fork notifier: VM restores and clones are not fenced\n");
+	return 0;
+}
+
+static void flakeid_vmfork_exit(void)
+{
+}
+#endif
+
 static int __init flakeid_init(void)
 {
 	struct flakeid_cfg cfg = {
@@ -90,6 +133,7 @@ static int __init flakeid_init(void)
 		.has_epoch = floor_epoch_given,
 		.has_layout = floor_layout,
 	};
+	u64 until = FLAKEID_UNTIL_NONE;
 	int ret;
 
 	if (layout && flakeid_layout_parse(layout, &cfg.layout)) {
@@ -104,6 +148,16 @@ static int __init flakeid_init(void)
 	}
 	if (!floor_ms && (floor.has_epoch || floor.has_layout)) {
 		pr_err("floor_epoch_ms= and floor_layout= describe a floor_ms=: pass floor_ms= too\n");
+		return -EINVAL;
+	}
+	if (until_ms && flakeid_parse_until(until_ms, &until)) {
+		pr_err("invalid until_ms=%s: want none or a Unix ms up to %llu\n",
+		       until_ms, FLAKEID_MS_MAX);
+		return -EINVAL;
+	}
+	if (until_wait_ms > FLAKEID_UNTIL_WAIT_MS_MAX) {
+		pr_err("until_wait_ms=%u is above %u\n", until_wait_ms,
+		       FLAKEID_UNTIL_WAIT_MS_MAX);
 		return -EINVAL;
 	}
 	if (flakeid_config_check(&cfg)) {
@@ -133,11 +187,19 @@ static int __init flakeid_init(void)
 		return -EINVAL;
 	}
 
+	flakeid_set_until(until);
+	flakeid_set_until_wait(until_wait_ms);
+
 	ret = flakeid_dev_init();
 	if (ret)
 		goto err_gen;
+	ret = flakeid_vmfork_init();
+	if (ret)
+		goto err_dev;
 	return 0;
 
+err_dev:
+	flakeid_dev_exit();
 err_gen:
 	flakeid_gen_exit();
 	return ret;
@@ -145,6 +207,7 @@ err_gen:
 
 static void __exit flakeid_exit(void)
 {
+	flakeid_vmfork_exit();
 	flakeid_dev_exit();
 	flakeid_gen_exit();
 }

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
+#include <linux/kernfs.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
@@ -245,6 +246,103 @@ FLAKEID_COUNTER_ATTR(clock_steps_back, flakeid_counter(FLAKEID_CNT_STEPS_BACK));
 FLAKEID_COUNTER_ATTR(borrowed_ms, flakeid_counter(FLAKEID_CNT_BORROWED_MS));
 FLAKEID_COUNTER_ATTR(waits, flakeid_counter(FLAKEID_CNT_WAITS));
 FLAKEID_COUNTER_ATTR(refills, flakeid_counter(FLAKEID_CNT_REFILLS));
+FLAKEID_COUNTER_ATTR(until_waits, flakeid_counter(FLAKEID_CNT_UNTIL_WAITS));
+FLAKEID_COUNTER_ATTR(until_refused, flakeid_counter(FLAKEID_CNT_UNTIL_REFUSED));
+FLAKEID_COUNTER_ATTR(vm_forks, flakeid_counter(FLAKEID_CNT_VM_FORKS));
+
+/* "none" (no ceiling) or a Unix ms; 0 fences.  Shared with the parameter. */
+int flakeid_parse_until(const char *buf, u64 *until_ms)
+{
+	u64 val;
+	int ret;
+
+	if (sysfs_streq(buf, "none")) {
+		*until_ms = FLAKEID_UNTIL_NONE;
+		return 0;
+	}
+	ret = kstrtou64(buf, 10, &val);
+	if (ret)
+		return ret;
+	if (val > FLAKEID_MS_MAX)
+		return -ERANGE;
+	*until_ms = val;
+	return 0;
+}
+
+static ssize_t until_ms_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	u64 until = flakeid_until_ms();
+
+	if (until == FLAKEID_UNTIL_NONE)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%llu\n", until);
+}
+
+static ssize_t until_ms_store(struct device *dev, struct device_attribute *attr,
+			      const char *buf, size_t len)
+{
+	u64 val;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = flakeid_parse_until(buf, &val);
+	if (!ret)
+		ret = flakeid_set_until(val);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(until_ms);
+
+static ssize_t until_wait_ms_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", flakeid_until_wait_ms());
+}
+
+static ssize_t until_wait_ms_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t len)
+{
+	u32 val;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	ret = kstrtou32(buf, 10, &val);
+	if (!ret)
+		ret = flakeid_set_until_wait(val);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(until_wait_ms);
+
+/*
+ * until_ms's node, held so that readers in atomic context can notify it:
+ * sysfs_notify() looks the node up and may sleep, kernfs_notify() does not.
+ */
+static struct kernfs_node *flakeid_until_kn;
+
+void flakeid_sysfs_init(struct device *dev)
+{
+	flakeid_until_kn = sysfs_get_dirent(dev->kobj.sd, "until_ms");
+}
+
+void flakeid_sysfs_exit(void)
+{
+	struct kernfs_node *kn = flakeid_until_kn;
+
+	WRITE_ONCE(flakeid_until_kn, NULL);
+	sysfs_put(kn);
+}
+
+/* Wake poll(2)ers of until_ms: it changed, was reached, or fenced. */
+void flakeid_notify_until(void)
+{
+	struct kernfs_node *kn = READ_ONCE(flakeid_until_kn);
+
+	if (kn)
+		sysfs_notify_dirent(kn);
+}
 
 static ssize_t ahead_ms_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
@@ -280,6 +378,11 @@ static struct attribute *flakeid_attrs[] = {
 	&dev_attr_refills.attr,
 	&dev_attr_ahead_ms.attr,
 	&dev_attr_generation.attr,
+	&dev_attr_until_ms.attr,
+	&dev_attr_until_wait_ms.attr,
+	&dev_attr_until_waits.attr,
+	&dev_attr_until_refused.attr,
+	&dev_attr_vm_forks.attr,
 	NULL,
 };
 

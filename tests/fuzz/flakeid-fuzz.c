@@ -537,8 +537,8 @@ static void op_config(struct file_state *f)
 	c.size = u.size;
 	c.flags = chance(85) ? 0 : (uint32_t)rnd();
 	c.reserved0 = chance(90) ? 0 : 1;
-	c.reserved[below(2)] = chance(90) ? 0 : rnd() | 1;
-	bad = c.flags || c.reserved0 || c.reserved[0] || c.reserved[1];
+	c.until_ms = chance(90) ? 0 : rnd();
+	bad = c.flags || c.reserved0;
 	put_ucmd(&u, &c, sizeof(c));
 
 	ret = ioctl(f->fd, FLAKEID_IOC_CONFIG, (void *)(uintptr_t)u.arg);

@@ -17,7 +17,13 @@
  * With nothing read, read(2) and FLAKEID_IOC_BATCH fail with EOVERFLOW once
  * the timestamp field is used up (the ID clock has passed epoch +
  * 2^timestamp_bits - 1 ms): no ID can be issued under this epoch and
- * layout.
+ * layout.  They fail with EKEYEXPIRED when this host may not issue IDs now:
+ * the next ID would carry a timestamp above the ceiling until_ms
+ * (/sys/class/misc/flakeid/until_ms) and it was not raised within
+ * until_wait_ms, or the device is fenced (until_ms = 0, set by an operator,
+ * a lease agent, or by the module itself when its VM was restored from a
+ * snapshot or cloned).  Where a blocking caller would wait for a raise, a
+ * non-blocking one gets EAGAIN.
  *
  * General ioctl format
  * --------------------
@@ -66,6 +72,11 @@
 #define FLAKEID_SEQUENCE_BITS_MIN	1
 #define FLAKEID_MAX_BORROW_MS_MAX	60000
 
+/* until_ms, the timestamp ceiling: none (the default), or 0 to fence. */
+#define FLAKEID_UNTIL_NONE		0xffffffffffffffffULL
+#define FLAKEID_DEFAULT_UNTIL_WAIT_MS	1000
+#define FLAKEID_UNTIL_WAIT_MS_MAX	60000
+
 /* Most IDs one FLAKEID_IOC_BATCH call (or one read) can return. */
 #define FLAKEID_BATCH_MAX		1048576U	/* 2^20 */
 
@@ -86,8 +97,9 @@
  * Returns 0 with @count set to the number of IDs written, which is less than
  * asked when a signal arrives or the sequence space is exhausted after some
  * IDs were written.  With nothing written: EAGAIN (non-blocking and the
- * borrow limit reached), EINTR/restart (signal), EFAULT (bad @ids),
- * EOVERFLOW (the timestamp field is used up, see above).
+ * borrow limit or the ceiling reached), EINTR/restart (signal), EFAULT (bad
+ * @ids), EOVERFLOW (the timestamp field is used up), EKEYEXPIRED (at the
+ * ceiling or fenced, see above).
  * @count above FLAKEID_BATCH_MAX is EINVAL.  IDs written to the caller's
  * array are strictly increasing and greater than every ID the same open file
  * returned before.
@@ -137,6 +149,10 @@ struct flakeid_decode {
  * a caller that caches the layout can tell when to read it again.
  * @floor_ms is a millisecond at or after the timestamp of every ID issued
  * so far (the value to save for /sys/class/misc/flakeid/floor_ms).
+ * @until_ms is the timestamp ceiling: FLAKEID_UNTIL_NONE, a Unix ms, or 0
+ * (fenced).  @vm_forks counts the VM restores and clones the module saw
+ * (each one fenced it).  Both were reserved, always zero, before the
+ * ceiling existed: the struct kept its size.
  */
 struct flakeid_config {
 	__u32 size;
@@ -154,7 +170,8 @@ struct flakeid_config {
 	__u32 reserved0;
 	__u64 floor_ms;
 	__u64 generation;
-	__u64 reserved[2];
+	__u64 until_ms;
+	__u64 vm_forks;
 };
 
 #define FLAKEID_CONFIG_SIZE_VER0	88
