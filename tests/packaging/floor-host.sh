@@ -249,6 +249,30 @@ more"; do
 	check "$t load drops floor_* options given by hand" \
 		'grep -qx "modprobe --ignore-install flakeid $(line $FUT)" "$work/log"'
 
+	# flakeid 0.1.0 kept a bare floor_ms: taken, in the loading
+	# configuration, with the margin (nothing says its stop was clean).
+	reset
+	rmdir "$work/sys"
+	echo "$FUT" >"$work/state/floor_ms"
+	floor load epoch_ms=1650000000000 >/dev/null 2>&1
+	check "$t load takes 0.1.0's floor_ms file in the loading configuration, with the margin" \
+		'grep -qx "modprobe --ignore-install flakeid epoch_ms=1650000000000 $(line $((FUT + MARGIN)) 1650000000000)" "$work/log" &&
+		 [ "$(ms_of "$FLOOR")" -ge $((FUT + MARGIN)) ]'
+	reset
+	echo "$FUT" >"$work/state/floor_ms"
+	live 5
+	floor restore >/dev/null 2>&1
+	check "$t restore takes 0.1.0's floor_ms file in the live configuration" \
+		'[ "$(first "$work/sys/floor_state")" = "$(line $((FUT + MARGIN)))" ]'
+	reset
+	rmdir "$work/sys"
+	echo junk >"$work/state/floor_ms"
+	out=$(floor load 2>&1)
+	rc=$?
+	check "$t an unusable 0.1.0 floor_ms file fails closed; reset moves it aside" \
+		'[ "$rc" != 0 ] && [ ! -s "$work/log" ] && floor reset >/dev/null 2>&1 &&
+		 [ ! -e "$work/state/floor_ms" ] && ls "$work/state" | grep -q "^floor_ms.corrupt-"'
+
 	reset
 	rmdir "$work/sys"
 	saved garbage
