@@ -106,7 +106,7 @@ struct flakeid_state {
 	u64 cur_ms;			/* Unix ms of the newest grant */
 	u64 next_seq;			/* first sequence not granted in cur_ms */
 	s64 last_real_off;		/* wall minus monotonic at the last look */
-	u64 generation;			/* configuration changes, for userspace */
+	u64 generation;			/* config changes and VM forks, for userspace */
 	u64 until_ms;			/* no timestamp above; FLAKEID_UNTIL_NONE */
 	u32 until_wait_ms;		/* a reader's wait for a raise at it */
 	unsigned long until_seq;	/* bumped by every change of until_ms */

@@ -4,17 +4,21 @@
 # libflakeid-dev, flakeid) from a clean copy of the source tree, so neither
 # the checkout nor its parent directory collects build output.
 #
-#   build-deb.sh OUTDIR      .deb, .changes and .buildinfo files land in OUTDIR
+#   build-deb.sh OUTDIR [VERSION]
+#                       .deb, .changes and .buildinfo files land in OUTDIR;
+#                       VERSION adds a changelog entry to the copy first (the
+#                       packaging tests build a bumped version this way)
 #
 # Needs debhelper, dh-dkms, dpkg-dev and fakeroot (scripts/install-deps.sh).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-out=${1:?usage: build-deb.sh OUTDIR}
+out=${1:?usage: build-deb.sh OUTDIR [VERSION]}
+bump=${2:-}
 case $out in /*) ;; *) out=$top/$out ;; esac
 
-ver=$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)
+ver=${bump:-$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)}
 work=$top/build/pkg
 src=$work/flakeid-$ver
 
@@ -33,6 +37,14 @@ else
 fi
 
 cd "$src"
+if [ -n "$bump" ]; then
+	{
+		printf 'flakeid (%s) unstable; urgency=medium\n\n  * Test build.\n\n' "$bump"
+		printf ' -- flakeid developers <flakeid@example.org>  %s\n\n' "$(date -R)"
+		cat debian/changelog
+	} >debian/changelog.new
+	mv debian/changelog.new debian/changelog
+fi
 echo "build-deb: dpkg-buildpackage in $src" >&2
 dpkg-buildpackage -us -uc -b >"$work/build.log" 2>&1 || {
 	tail -n 40 "$work/build.log" >&2

@@ -557,6 +557,184 @@ static void on_alarm(int sig)
 	(void)sig;
 }
 
+/* ---- the ceiling moving under load --------------------------------------- */
+
+/*
+ * The ceiling as the controller publishes it: a raise is published before
+ * it is stored, a lowering after, so a call that starts and ends with the
+ * same ceil_seq may return no ID above ceil_value.
+ */
+static unsigned long ceil_seq;
+static uint64_t ceil_value, ceil_max;
+
+static void ceil_publish(uint64_t v)
+{
+	__atomic_store_n(&ceil_value, v, __ATOMIC_RELAXED);
+	if (v > __atomic_load_n(&ceil_max, __ATOMIC_RELAXED))
+		__atomic_store_n(&ceil_max, v, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ceil_seq, 1, __ATOMIC_RELEASE);
+}
+
+static int ceil_set(uint64_t v)
+{
+	char buf[32];
+	bool raise = v > __atomic_load_n(&ceil_value, __ATOMIC_RELAXED);
+	long ret;
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v);
+	if (raise)
+		ceil_publish(v);
+	ret = fl_sysfs_write("until_ms", buf);
+	if (!raise)
+		ceil_publish(v);
+	return ret < 0 ? (int)ret : 0;
+}
+
+struct ceil_reader {
+	pthread_t th;
+	int fd, cpu;
+	uint64_t *ids;
+	size_t cap, n;
+	uint64_t last, over, loose_over, refused, not_increasing;
+	long err;
+};
+
+static uint64_t ts_of(uint64_t id)
+{
+	struct fl_fields f;
+
+	fl_split(&def_layout, id, &f);
+	return f.ts + FLAKEID_DEFAULT_EPOCH_MS;
+}
+
+static void *ceil_reader_main(void *arg)
+{
+	struct ceil_reader *r = arg;
+	unsigned long seq0;
+	uint64_t limit, top;
+	unsigned int calls = 0;
+	long got;
+	size_t i;
+
+	if (r->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(r->cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	while (!stop_workers && r->n < r->cap) {
+		size_t want = r->cap - r->n < 512 ? r->cap - r->n : 512;
+
+		seq0 = __atomic_load_n(&ceil_seq, __ATOMIC_ACQUIRE);
+		limit = __atomic_load_n(&ceil_value, __ATOMIC_RELAXED);
+		if (calls++ % 3 == 2)
+			got = fl_read(r->fd, r->ids + r->n, want);
+		else
+			got = fl_batch(r->fd, r->ids + r->n, want,
+				       calls % 2 ? FLAKEID_BATCH_NONBLOCK : 0);
+		if (got == -EKEYEXPIRED || got == -EAGAIN || got == -EINTR) {
+			r->refused++;
+			continue;
+		}
+		if (got <= 0) {
+			r->err = got ? got : -ENODATA;
+			break;
+		}
+		for (i = 0; i < (size_t)got; i++) {
+			if (r->ids[r->n + i] <= r->last)
+				r->not_increasing++;
+			r->last = r->ids[r->n + i];
+		}
+		top = ts_of(r->last);
+		if (__atomic_load_n(&ceil_seq, __ATOMIC_ACQUIRE) == seq0) {
+			r->over += top > limit;
+		} else {
+			/* It moved during the call: any value it had counts. */
+			r->loose_over += top > __atomic_load_n(&ceil_max,
+							       __ATOMIC_RELAXED);
+		}
+		__atomic_store_n(&r->n, r->n + got, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/*
+ * 10^7 IDs from 8 threads while the ceiling is raised in small steps,
+ * lowered, fenced and unfenced: no ID above the ceiling in force for the
+ * whole of the call that returned it, none repeated, each thread's rising.
+ */
+TEST_F_TIMEOUT(stress, ceiling_under_load, 300)
+{
+	const size_t total = 10000000;
+	struct ceil_reader r[8];
+	int cpus[64], ncpu, i, step = 0;
+	unsigned int lowered = 0, fenced = 0, raised = 0;
+	uint64_t *all, over = 0, loose = 0, refused = 0;
+	size_t per = total / 8, done, got = 0;
+	int64_t now;
+
+	ncpu = online_cpus(cpus, 64);
+	ASSERT_LT(0, ncpu);
+	all = malloc(total * sizeof(uint64_t));
+	ASSERT_TRUE(all != NULL);
+	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "20"));
+	ceil_max = 0;
+	ceil_value = FLAKEID_UNTIL_NONE;
+	ASSERT_EQ(0, ceil_set((uint64_t)fl_idclock_ms() + 20));
+	stop_workers = false;
+	memset(r, 0, sizeof(r));
+	for (i = 0; i < 8; i++) {
+		r[i].fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, r[i].fd);
+		r[i].cpu = i < 4 && i < ncpu ? cpus[i] : -1;
+		r[i].ids = all + (size_t)i * per;
+		r[i].cap = per;
+		ASSERT_EQ(0, pthread_create(&r[i].th, NULL, ceil_reader_main, &r[i]));
+	}
+	/* Bounded: at most 120 s of steps, 2 ms apart. */
+	for (step = 0; step < 60000; step++) {
+		for (i = 0, done = 0; i < 8; i++)
+			done += __atomic_load_n(&r[i].n, __ATOMIC_RELAXED) == per;
+		if (done == 8)
+			break;
+		now = fl_idclock_ms();
+		if (step % 100 == 50) {
+			ASSERT_EQ(0, ceil_set(0));
+			fenced++;
+		} else if (step % 100 == 80) {
+			ASSERT_EQ(0, ceil_set((uint64_t)now - 5));
+			lowered++;
+		} else if (step % 100 < 50 || step % 100 > 90) {
+			ASSERT_EQ(0, ceil_set((uint64_t)now + 3 + step % 7));
+			raised++;
+		}
+		fl_sleep_ms(2);
+	}
+	stop_workers = true;
+	for (i = 0; i < 8; i++) {
+		pthread_join(r[i].th, NULL);
+		close(r[i].fd);
+		EXPECT_EQ(0L, r[i].err) TH_LOG("thread %d: %s", i, strerror((int)-r[i].err));
+		EXPECT_EQ(0ULL, (unsigned long long)r[i].not_increasing);
+		over += r[i].over;
+		loose += r[i].loose_over;
+		refused += r[i].refused;
+		memmove(all + got, r[i].ids, r[i].n * sizeof(uint64_t));
+		got += r[i].n;
+	}
+	TH_LOG("%zu IDs in %d steps: %u raises, %u lowerings, %u fences; %llu calls refused",
+	       got, step, raised, lowered, fenced, (unsigned long long)refused);
+	EXPECT_EQ(total, got);
+	EXPECT_EQ(0ULL, (unsigned long long)over);
+	EXPECT_EQ(0ULL, (unsigned long long)loose);
+	EXPECT_LT(0U, fenced);
+	EXPECT_LT(0ULL, (unsigned long long)refused);
+	EXPECT_EQ(0UL, (unsigned long)fl_count_dups(all, got));
+	fl_sysfs_write("until_ms", "none");
+	free(all);
+}
+
 /*
  * Read @n IDs with a stall guard: returns the count or -errno, and the
  * time it took in *@ms.  A read stuck for 10 s is interrupted (EINTR).

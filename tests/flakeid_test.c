@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -193,11 +194,13 @@ TEST_F(flakeid, sysfs_files_and_modes)
 {
 	static const char *const rw[] = {
 		"region_id", "app_id", "machine_id", "epoch_ms", "layout",
-		"max_borrow_ms", "floor_ms", "floor_state",
+		"max_borrow_ms", "floor_ms", "floor_state", "until_ms",
+		"until_wait_ms",
 	};
 	static const char *const ro[] = {
 		"ids_issued", "clock_steps_back", "borrowed_ms", "waits",
-		"refills", "ahead_ms", "generation",
+		"refills", "ahead_ms", "generation", "until_waits",
+		"until_refused", "vm_forks",
 	};
 	char path[256];
 	struct stat st;
@@ -1560,6 +1563,358 @@ TEST_F(flakeid, reconfig_keeps_borrowed_floor)
 	ASSERT_EQ(1L, fl_read(self->fd, ids, 1));
 	EXPECT_LT(top, ids[0]);
 	free(ids);
+}
+
+/* ---- until_ms: the timestamp ceiling ------------------------------------ */
+
+static void expect_until(struct __test_metadata *_metadata, const char *want)
+{
+	char buf[64];
+
+	ASSERT_EQ(0, fl_sysfs_read("until_ms", buf, sizeof(buf)));
+	EXPECT_STREQ(want, buf);
+}
+
+/*
+ * Set the ceiling @ahead ms past the floor (the ID clock, or the newest
+ * millisecond granted if a test left the allocator borrowing ahead).
+ */
+static uint64_t set_until_ahead(struct __test_metadata *_metadata,
+				int64_t ahead)
+{
+	uint64_t floor = fl_sysfs_u64("floor_ms");
+	uint64_t until = floor + ahead;
+
+	EXPECT_LT(0L, fl_sysfs_write_u64("until_ms", until));
+	return until;
+}
+
+/* Read or batch one ID; the ID or -errno. */
+static int64_t one_id(int fd, bool batch, bool nonblock, uint64_t *id)
+{
+	long n = batch ? fl_batch(fd, id, 1, nonblock ? FLAKEID_BATCH_NONBLOCK : 0)
+		       : fl_read(fd, id, 1);
+
+	return n == 1 ? 0 : n;
+}
+
+TEST_F(flakeid, until_defaults)
+{
+	struct flakeid_config c;
+
+	expect_until(_metadata, "none");
+	EXPECT_EQ((uint64_t)FLAKEID_DEFAULT_UNTIL_WAIT_MS,
+		  fl_sysfs_u64("until_wait_ms"));
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_EQ(FLAKEID_UNTIL_NONE, c.until_ms);
+	EXPECT_NE(INT64_MIN, fl_sysfs_s64("until_waits"));
+	EXPECT_NE(INT64_MIN, fl_sysfs_s64("until_refused"));
+	EXPECT_EQ(0LL, (long long)fl_sysfs_s64("vm_forks"));
+}
+
+TEST_F(flakeid, until_bad_input)
+{
+	static const char *const einval[] = {
+		"\n", "abc", "-1", "0x10", "1e3", "nonee", "none x", " none",
+		"NONE", "5 5",
+	};
+	struct flakeid_config c;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(einval); i++) {
+		EXPECT_EQ(-EINVAL, fl_sysfs_write("until_ms", einval[i]))
+			TH_LOG("until_ms <- \"%s\"", einval[i]);
+		expect_until(_metadata, "none");
+	}
+	EXPECT_EQ(-ERANGE, fl_sysfs_write("until_ms", "9223372036855"));
+	EXPECT_EQ(-ERANGE, fl_sysfs_write("until_ms", "18446744073709551615"));
+	EXPECT_EQ(-ERANGE, fl_sysfs_write("until_ms", "18446744073709551616"));
+	expect_until(_metadata, "none");
+	EXPECT_EQ(-ERANGE, fl_sysfs_write("until_wait_ms", "60001"));
+	EXPECT_EQ(-EINVAL, fl_sysfs_write("until_wait_ms", "none"));
+	EXPECT_EQ(1000ULL, fl_sysfs_u64("until_wait_ms"));
+	/* The accepted forms. */
+	EXPECT_LT(0L, fl_sysfs_write("until_ms", "none\n"));
+	EXPECT_LT(0L, fl_sysfs_write("until_ms", "9223372036854"));
+	expect_until(_metadata, "9223372036854");
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_EQ(9223372036854ULL, c.until_ms);
+	EXPECT_LT(0L, fl_sysfs_write("until_ms", "none"));
+	expect_until(_metadata, "none");
+}
+
+/* No ID above the ceiling; at it, the wait ends in EKEYEXPIRED. */
+TEST_F(flakeid, until_caps_timestamps)
+{
+	enum { N = 4096 };
+	uint64_t *ids = malloc(N * sizeof(*ids)), until, refused0, waits0;
+	struct flakeid_decode d;
+	int64_t t0, took;
+	long n, total = 0;
+
+	ASSERT_TRUE(ids != NULL);
+	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "200"));
+	refused0 = fl_sysfs_u64("until_refused");
+	waits0 = fl_sysfs_u64("until_waits");
+	until = set_until_ahead(_metadata, 150);
+	for (;;) {
+		n = fl_batch(self->fd, ids, N, FLAKEID_BATCH_NONBLOCK);
+		if (n < 0)
+			break;
+		total += n;
+		/* Increasing: the last one has the largest timestamp. */
+		ASSERT_EQ(0, fl_decode(self->fd, ids[n - 1], &d));
+		ASSERT_GE(until, d.unix_ms) TH_LOG("ID %ld", total);
+	}
+	EXPECT_EQ(-EAGAIN, n);
+	EXPECT_LT(0L, total);
+	/*
+	 * Other CPUs may still hold blocks at or below the ceiling; once the
+	 * clock has passed it they are stale.  Then a blocking call waits
+	 * until_wait_ms for a raise that does not come.
+	 */
+	fl_sleep_ms((long)(until - (uint64_t)fl_idclock_ms()) + 50);
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, false, false, ids));
+	took = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	EXPECT_LE(190LL, (long long)took);
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, true, false, ids));
+	EXPECT_LE(refused0 + 2, fl_sysfs_u64("until_refused"));
+	EXPECT_LE(waits0 + 2, fl_sysfs_u64("until_waits"));
+	/* Removing the ceiling lets IDs flow again, above the old ones. */
+	ASSERT_LT(0L, fl_sysfs_write("until_ms", "none"));
+	ASSERT_EQ(0, one_id(self->fd, false, false, &ids[1]));
+	ASSERT_EQ(0, fl_decode(self->fd, ids[1], &d));
+	free(ids);
+}
+
+/* Fenced (0): every call fails at once, blocking or not. */
+TEST_F(flakeid, until_fenced)
+{
+	struct flakeid_config c;
+	uint64_t id, r0, g0;
+	int64_t t0;
+	int fd;
+
+	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "60000"));
+	g0 = fl_sysfs_u64("generation");
+	r0 = fl_sysfs_u64("until_refused");
+	ASSERT_LT(0L, fl_sysfs_write("until_ms", "0"));
+	expect_until(_metadata, "0");
+	ASSERT_EQ(0, fl_get_config(self->fd, &c));
+	EXPECT_EQ(0ULL, c.until_ms);
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, false, false, &id));
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, true, false, &id));
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, true, true, &id));
+	EXPECT_EQ(-EKEYEXPIRED, one_id(fd, false, false, &id));
+	EXPECT_GT(2000LL, (long long)(fl_now_ms(CLOCK_MONOTONIC) - t0));
+	EXPECT_EQ(r0 + 4, fl_sysfs_u64("until_refused"));
+	/* A fence is not a configuration change. */
+	EXPECT_EQ(g0, fl_sysfs_u64("generation"));
+	ASSERT_LT(0L, fl_sysfs_write("until_ms", "none"));
+	EXPECT_EQ(0, one_id(fd, false, false, &id));
+	close(fd);
+}
+
+/* Where a blocking reader would wait for a raise, O_NONBLOCK is EAGAIN. */
+TEST_F(flakeid, until_nonblock_eagain)
+{
+	uint64_t id;
+	int fd;
+
+	set_until_ahead(_metadata, -1000);
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EAGAIN, one_id(fd, false, false, &id));
+	EXPECT_EQ(-EAGAIN, one_id(self->fd, true, true, &id));
+	close(fd);
+	/* With no wait allowed, nobody would wait: EKEYEXPIRED. */
+	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "0"));
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, true, true, &id));
+	EXPECT_EQ(-EKEYEXPIRED, one_id(self->fd, false, false, &id));
+}
+
+struct until_reader {
+	int fd;
+	int64_t ret;
+	uint64_t id;
+};
+
+static void *until_reader_main(void *arg)
+{
+	struct until_reader *r = arg;
+
+	r->ret = one_id(r->fd, false, false, &r->id);
+	return NULL;
+}
+
+/* A reader blocked at the ceiling wakes when it is raised. */
+TEST_F(flakeid, until_raise_wakes_reader)
+{
+	struct until_reader r = { .fd = self->fd, .ret = 1 };
+	struct flakeid_decode d;
+	uint64_t until;
+	pthread_t th;
+
+	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "30000"));
+	set_until_ahead(_metadata, -1000);
+	ASSERT_EQ(0, pthread_create(&th, NULL, until_reader_main, &r));
+	fl_sleep_ms(300);
+	until = set_until_ahead(_metadata, 5000);
+	pthread_join(th, NULL);
+	ASSERT_EQ(0LL, (long long)r.ret);
+	ASSERT_EQ(0, fl_decode(self->fd, r.id, &d));
+	EXPECT_GE(until, d.unix_ms);
+	EXPECT_LE(1ULL, fl_sysfs_u64("until_waits"));
+}
+
+static int cpu_count(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	return CPU_COUNT(&set);
+}
+
+struct cpu_reader {
+	int cpu;
+	int fd;
+	long n;
+	uint64_t ids[8];
+	pthread_barrier_t *go;
+};
+
+/* On one CPU: take a few IDs (a block), wait, then try again. */
+static void *cpu_reader_main(void *arg)
+{
+	struct cpu_reader *c = arg;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(c->cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+	c->n = fl_batch(c->fd, c->ids, 4, FLAKEID_BATCH_NONBLOCK);
+	pthread_barrier_wait(c->go);	/* every CPU holds a block */
+	pthread_barrier_wait(c->go);	/* the ceiling was lowered */
+	c->n = fl_batch(c->fd, c->ids, 8, FLAKEID_BATCH_NONBLOCK);
+	return NULL;
+}
+
+/*
+ * Lowering the ceiling voids every CPU's block before the store returns:
+ * with blocks in a borrowed millisecond, still fresh for most of a second,
+ * no CPU may serve them once the ceiling is below them.
+ */
+TEST_F(flakeid, until_lower_voids_blocks)
+{
+	enum { N = 65536, MAXCPU = 64 };
+	struct cpu_reader r[MAXCPU];
+	pthread_t th[MAXCPU];
+	pthread_barrier_t go;
+	uint64_t *ids = malloc(N * sizeof(*ids)), until;
+	struct flakeid_decode d;
+	int ncpu = cpu_count(), i, j, fds[MAXCPU];
+	long n;
+
+	ASSERT_TRUE(ids != NULL);
+	self->settle = true;
+	if (ncpu > MAXCPU)
+		ncpu = MAXCPU;
+	/* Borrow about 800 ms ahead. */
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "800"));
+	do {
+		n = fl_batch(self->fd, ids, N, FLAKEID_BATCH_NONBLOCK);
+	} while (n > 0);
+	ASSERT_EQ(-EAGAIN, n);
+	ASSERT_EQ(0, pthread_barrier_init(&go, NULL, ncpu + 1));
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "1000"));
+	for (i = 0; i < ncpu; i++) {
+		fds[i] = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, fds[i]);
+		r[i] = (struct cpu_reader){ .cpu = i, .fd = fds[i], .go = &go };
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, cpu_reader_main, &r[i]));
+	}
+	pthread_barrier_wait(&go);
+	until = (uint64_t)fl_idclock_ms();
+	ASSERT_LT(0L, fl_sysfs_write_u64("until_ms", until));
+	pthread_barrier_wait(&go);
+	for (i = 0; i < ncpu; i++) {
+		pthread_join(th[i], NULL);
+		close(fds[i]);
+		if (r[i].n == -EAGAIN || r[i].n == -EKEYEXPIRED)
+			continue;
+		ASSERT_LT(0L, r[i].n) TH_LOG("cpu %d: %ld", i, r[i].n);
+		for (j = 0; j < r[i].n; j++) {
+			ASSERT_EQ(0, fl_decode(self->fd, r[i].ids[j], &d));
+			EXPECT_GE(until, d.unix_ms) TH_LOG("cpu %d served a voided block", i);
+		}
+	}
+	pthread_barrier_destroy(&go);
+	free(ids);
+}
+
+struct until_poller {
+	int fd;
+	int ret;
+	short revents;
+};
+
+static void *until_poll_main(void *arg)
+{
+	struct until_poller *p = arg;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLPRI | POLLERR };
+
+	p->ret = poll(&pfd, 1, 10000);
+	p->revents = pfd.revents;
+	return NULL;
+}
+
+/* Wait in poll() on until_ms; @trigger must wake it. */
+static void expect_until_poll_wakes(struct __test_metadata *_metadata,
+				    void (*trigger)(int fd), int devfd,
+				    const char *what)
+{
+	struct until_poller p = { .ret = -1 };
+	char buf[64];
+	pthread_t th;
+
+	p.fd = open(SYSFS_DIR "until_ms", O_RDONLY);
+	ASSERT_LE(0, p.fd);
+	ASSERT_LT(0L, (long)read(p.fd, buf, sizeof(buf)));	/* arm it */
+	ASSERT_EQ(0, pthread_create(&th, NULL, until_poll_main, &p));
+	fl_sleep_ms(200);
+	trigger(devfd);
+	pthread_join(th, NULL);
+	close(p.fd);
+	EXPECT_EQ(1, p.ret) TH_LOG("%s: poll() did not wake", what);
+	EXPECT_TRUE(p.revents & (POLLPRI | POLLERR)) TH_LOG("%s", what);
+}
+
+static void trigger_store(int devfd)
+{
+	(void)devfd;
+	fl_sysfs_write("until_ms", "0");
+}
+
+static void trigger_reach(int devfd)
+{
+	uint64_t id;
+
+	/* The ceiling is in the past: this read reaches it. */
+	fl_batch(devfd, &id, 1, FLAKEID_BATCH_NONBLOCK);
+}
+
+TEST_F(flakeid, until_poll_wakes)
+{
+	expect_until_poll_wakes(_metadata, trigger_store, self->fd,
+				"store of until_ms");
+	set_until_ahead(_metadata, -500);
+	expect_until_poll_wakes(_metadata, trigger_reach, self->fd,
+				"ceiling reached by a reader");
 }
 
 /* ---- configuration changes keep later IDs above earlier ones ------------ */

@@ -326,6 +326,16 @@ static inline int fl_restore_defaults(void)
 		if (ret < 0 && !err)
 			err = (int)ret;
 	}
+	if (fl_sysfs_read("until_ms", buf, sizeof(buf)) || strcmp(buf, "none")) {
+		ret = fl_sysfs_write("until_ms", "none");
+		if (ret < 0 && !err)
+			err = (int)ret;
+	}
+	if (fl_sysfs_u64("until_wait_ms") != FLAKEID_DEFAULT_UNTIL_WAIT_MS) {
+		ret = fl_sysfs_write("until_wait_ms", "1000");
+		if (ret < 0 && !err)
+			err = (int)ret;
+	}
 	if (fl_sysfs_u64("max_borrow_ms") != FLAKEID_DEFAULT_MAX_BORROW_MS) {
 		ret = fl_sysfs_write("max_borrow_ms", "1000");
 		if (ret < 0 && !err)

@@ -11,11 +11,16 @@
 #      installed: they would become the tree's default kernel)
 #   3. the guest: boots that kernel, loads the DKMS-built module with
 #      modprobe from /lib/modules/<ver>/updates/dkms, checks the modprobe.d
-#      options and the device mode, and keeps IDs unique across reloads with
-#      the clock set back (tests/packaging/guest-floor.sh); the same on the
-#      PREEMPT_RT kernel (its image unpacked under build/ too)
-#   4. dpkg-buildpackage -us -uc -b, lintian, install the four packages on
-#      the host, check DKMS built the module for the installed kernel, purge
+#      options and the device mode, and keeps IDs unique across every kind
+#      of reload the hooks and flakeid-floor see: clean cycles, a crash
+#      right after a load, configuration changes, a corrupt state, a failed
+#      save, a floor out of reach, no state directory
+#      (tests/packaging/guest-floor.sh); the same on the PREEMPT_RT kernel
+#      (its image unpacked under build/ too)
+#   4. dpkg-buildpackage -us -uc -b with a changelog entry newer than
+#      dkms.conf's version, lintian, install the four packages on the host,
+#      check DKMS built the module for the installed kernel, the initramfs
+#      hook, an example built through pkg-config, purge
 #
 #   run.sh [host] [dkms] [guest] [deb]     the parts to run, default all
 #                                          (guest reuses dkms's modules)
@@ -83,7 +88,7 @@ deb_ver=$(dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
 check "versions agree: dkms.conf $VER, MODULE_VERSION $mod_ver, debian/changelog $deb_ver" \
 	'[ -n "$VER" ] && [ "$VER" = "$mod_ver" ] && [ "$VER" = "$deb_ver" ]'
 check "shell scripts parse (sh -n)" \
-	'for f in packaging/flakeid-floor packaging/dkms.sh packaging/build-deb.sh \
+	'for f in packaging/flakeid-floor packaging/dkms.sh packaging/build-deb.sh packaging/initramfs/flakeid \
 		tests/packaging/floor-host.sh tests/packaging/guest-floor.sh tests/tap.sh; do sh -n "$f" || exit 1; done &&
 	 bash -n tests/packaging/run.sh'
 if command -v systemd-analyze >/dev/null; then
@@ -212,13 +217,16 @@ guest() {
 		--extra-file "packaging/default/flakeid:/etc/default/flakeid"
 		--extra-file "$st/files/modprobe.conf:/etc/modprobe.d/flakeid.conf"
 		--extra-file "packaging/modprobe/flakeid-floor.conf:/lib/modprobe.d/flakeid-floor.conf")
-	# kmod's modprobe (busybox's ignores install/remove commands) and what
-	# it links against, as real files.
-	local kmod lib interp
+	# kmod's modprobe (busybox's ignores install/remove commands) and
+	# util-linux's flock (busybox here has none), with what they link
+	# against, as real files.
+	local kmod flock lib interp
 	kmod=$(readlink -f "$(command -v kmod)")
+	flock=$(readlink -f "$(command -v flock)")
 	cp "$kmod" "$st/files/kmod"
-	extra+=(--extra-file "$st/files/kmod:/usr/bin/kmod")
-	for lib in $(ldd "$kmod" | awk '$3 ~ /^\// { print $3 }'); do
+	cp "$flock" "$st/files/flock"
+	extra+=(--extra-file "$st/files/kmod:/usr/bin/kmod" --extra-file "$st/files/flock:/usr/bin/flock")
+	for lib in $(ldd "$kmod" "$flock" | awk '$3 ~ /^\// { print $3 }' | sort -u); do
 		cp -L "$lib" "$st/files/$(basename "$lib")"
 		extra+=(--extra-file "$st/files/$(basename "$lib"):/lib/x86_64-linux-gnu/$(basename "$lib")")
 	done
@@ -258,12 +266,16 @@ fi
 want deb || finish
 note "Debian packages"
 DEB=$OUT/deb
-packaging/build-deb.sh "$DEB" >"$OUT/deb.log" 2>&1
+# A changelog entry ahead of dkms.conf: the DKMS name and the /usr/src
+# directory must still agree (dkms.conf is the one source of the module's
+# version).
+DEBVER=$VER+pkgtest1
+packaging/build-deb.sh "$DEB" "$DEBVER" >"$OUT/deb.log" 2>&1
 debs=
-for p in flakeid-dkms_"$VER"_all libflakeid1_"$VER"_amd64 libflakeid-dev_"$VER"_amd64 flakeid_"$VER"_amd64; do
+for p in flakeid-dkms_"$DEBVER"_all libflakeid1_"$DEBVER"_amd64 libflakeid-dev_"$DEBVER"_amd64 flakeid_"$DEBVER"_amd64; do
 	if [ -e "$DEB/$p.deb" ]; then debs="$debs $DEB/$p.deb"; else note "missing $p.deb"; fi
 done
-check "dpkg-buildpackage -us -uc -b builds flakeid-dkms, libflakeid1, libflakeid-dev, flakeid" \
+check "dpkg-buildpackage -us -uc -b builds flakeid-dkms, libflakeid1, libflakeid-dev, flakeid ($DEBVER)" \
 	'[ "$(echo $debs | wc -w)" = 4 ]'
 if [ -z "$debs" ]; then
 	sed 's/^/#   /' "$OUT/deb.log" | tail -n 20
@@ -278,26 +290,41 @@ else
 	not_ok "lintian installed (scripts/install-deps.sh)"
 fi
 
-check "flakeid ships the udev rule, modprobe, modules-load and systemd files, man pages" \
-	'c=$(dpkg-deb -c "$DEB/flakeid_${VER}_amd64.deb");
+check "flakeid ships the udev rule, modprobe, modules-load, initramfs and systemd files, man pages, the state directory" \
+	'c=$(dpkg-deb -c "$DEB/flakeid_${DEBVER}_amd64.deb");
 	 for f in ./lib/udev/rules.d/60-flakeid.rules ./etc/modprobe.d/flakeid.conf \
 		./lib/modprobe.d/flakeid-floor.conf ./usr/lib/modules-load.d/flakeid.conf \
 		./lib/systemd/system/flakeid-floor.service ./lib/systemd/system/flakeid-floor-save.timer \
+		./usr/share/initramfs-tools/hooks/flakeid ./var/lib/flakeid/ \
 		./usr/sbin/flakeid-floor ./usr/bin/flakeid ./usr/share/man/man8/flakeid-floor.8.gz \
 		./usr/share/man/man1/flakeid.1.gz; do
 		echo "$c" | grep -q " $f\$" || { echo "# flakeid lacks $f"; exit 1; }
 	 done'
+check "flakeid-dkms depends on flakeid" \
+	'dpkg-deb -f "$DEB/flakeid-dkms_${DEBVER}_all.deb" Depends | grep -Eq "(^|, )flakeid(,|$| )"'
+check "flakeid-dkms carries /usr/src/flakeid-$VER, the version its maintainer scripts give DKMS" \
+	'c=$(dpkg-deb -c "$DEB/flakeid-dkms_${DEBVER}_all.deb") &&
+	 echo "$c" | grep -q " ./usr/src/flakeid-$VER/dkms.conf$" &&
+	 ! echo "$c" | grep -q "/usr/src/flakeid-$DEBVER/" &&
+	 d=$(mktemp -d) && dpkg-deb -e "$DEB/flakeid-dkms_${DEBVER}_all.deb" "$d" &&
+	 grep -qx "DKMS_VERSION=$VER" "$d/postinst"; r=$?; rm -rf "$d"; exit $r'
+check "libflakeid-dev puts the uapi header under /usr/include/flakeid, not /usr/include/linux" \
+	'c=$(dpkg-deb -c "$DEB/libflakeid-dev_${DEBVER}_amd64.deb");
+	 echo "$c" | grep -q " ./usr/include/flakeid/linux/flakeid.h$" && ! echo "$c" | grep -q "/usr/include/linux/"'
+check "libflakeid1 ships a symbols file" \
+	'dpkg-deb -I "$DEB/libflakeid1_${DEBVER}_amd64.deb" symbols | grep -q "^ flakeid_open@LIBFLAKEID_1.0 "'
 
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $debs >"$OUT/apt-install.log" 2>&1
 check "the four packages install on the host" \
 	'for p in $PKGS; do dpkg-query -W -f="\${db:Status-Status}" $p | grep -qx installed || exit 1; done'
 ko=$(ls "/lib/modules/$K/updates/dkms/flakeid.ko"* 2>/dev/null | head -n 1)
-check "flakeid-dkms built and installed the module for $K" \
-	'[ -n "$ko" ] && modinfo -F vermagic "$ko" | grep -q "^$K " && dkms status -m flakeid -k "$K" | grep -q ": installed"'
+check "flakeid-dkms built and installed the module for $K (dkms flakeid/$VER)" \
+	'[ -n "$ko" ] && modinfo -F vermagic "$ko" | grep -q "^$K " && dkms status -m flakeid -v "$VER" -k "$K" | grep -q ": installed"'
 check "modprobe sees the install/remove hooks and the options" \
-	'modprobe -n -v -S "$K" flakeid 2>&1 | grep -q "^install .*flakeid-floor modprobe-arg" &&
-	 modprobe -n -v -S "$K" flakeid 2>&1 | grep -q "region_id=0 app_id=0 machine_id=0"'
+	'modprobe -n -v -S "$K" flakeid 2>&1 | grep -q "^install /usr/sbin/flakeid-floor load " &&
+	 modprobe -n -v -S "$K" flakeid 2>&1 | grep -q "region_id=0 app_id=0 machine_id=0" &&
+	 modprobe -c -S "$K" | grep -qx "remove flakeid /usr/sbin/flakeid-floor stop"'
 if command -v systemd-analyze >/dev/null; then
 	check "systemd-analyze verify accepts the installed units" \
 		'systemd-analyze verify /lib/systemd/system/flakeid-floor.service \
@@ -306,7 +333,34 @@ if command -v systemd-analyze >/dev/null; then
 fi
 check "the installed flakeid and flakeid-floor run" \
 	'flakeid --help >/dev/null 2>&1 && flakeid-floor show >/dev/null'
-check "libflakeid-dev: pkg-config finds flakeid" 'pkg-config --exists flakeid'
+check "the state directory /var/lib/flakeid exists, mode 0755" \
+	'[ "$(stat -c %a /var/lib/flakeid)" = 755 ]'
+check "libflakeid-dev: examples/hello.c builds with pkg-config --cflags --libs flakeid" \
+	'cc -Wall -Werror -o "$OUT/hello" examples/hello.c $(pkg-config --cflags --libs flakeid)'
+
+# The initramfs: with flakeid listed as an initramfs module, the hook
+# brings flakeid-floor along; without it, nothing is added.
+if command -v mkinitramfs >/dev/null; then
+	ird=$OUT/initramfs
+	rm -rf "$ird"
+	mkdir -p "$ird"
+	cp -a /etc/initramfs-tools "$ird/conf"
+	echo flakeid >>"$ird/conf/modules"
+	mkinitramfs -d "$ird/conf" -o "$ird/with.img" "$K" >"$ird/log" 2>&1
+	lsinitramfs "$ird/with.img" >"$ird/with.list" 2>>"$ird/log"
+	check "initramfs with the flakeid module carries it and /usr/sbin/flakeid-floor" \
+		'grep -q "flakeid\.ko" "$ird/with.list" && grep -qx "usr/sbin/flakeid-floor" "$ird/with.list" &&
+		 grep -qx "usr/lib/modprobe.d/flakeid-floor.conf\|lib/modprobe.d/flakeid-floor.conf" "$ird/with.list"'
+	rm -rf "$ird/conf"
+	cp -a /etc/initramfs-tools "$ird/conf"
+	mkinitramfs -d "$ird/conf" -o "$ird/without.img" "$K" >>"$ird/log" 2>&1
+	lsinitramfs "$ird/without.img" >"$ird/without.list" 2>>"$ird/log"
+	check "initramfs without the module: no flakeid-floor added" \
+		'[ -s "$ird/without.list" ] && ! grep -q "flakeid-floor$\|flakeid\.ko" "$ird/without.list"'
+	rm -f "$ird"/*.img
+else
+	not_ok "mkinitramfs installed (initramfs-tools)"
+fi
 
 clean_state
 check "purging the packages removes the module again" \

@@ -5,7 +5,8 @@
  * Every function that can fail returns 0 or a negative errno value;
  * flakeid_strerror() turns one into a message.  The structures the kernel
  * defines (struct flakeid_config) come from <linux/flakeid.h>, installed
- * beside this header.
+ * as <includedir>/flakeid/linux/flakeid.h, out of the kernel headers' way;
+ * `pkg-config --cflags flakeid` adds that directory.
  *
  * The header stands alone in C99 and C++, and its structures hold only
  * fixed-width members, so their layout does not depend on the size of
