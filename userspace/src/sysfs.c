@@ -156,8 +156,8 @@ static int read_num(const struct flakeid *h, const char *name, int is_signed,
 
 /*
  * until_ms reads "none" or a Unix ms.  A module from before the ceiling
- * has no such file, nor the counters beside it: it has no ceiling, so
- * -ENOENT from these files alone reads as none and zeros.
+ * has no such file, nor the counters beside it, and no ceiling: a missing
+ * until_ms, once the older files were read, is none and zeros.
  */
 static int read_until(const struct flakeid *h, uint64_t *until_ms)
 {
