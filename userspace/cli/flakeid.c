@@ -29,6 +29,7 @@ enum {
 	EXIT_PERM = 4,		/* permission denied */
 	EXIT_REFUSED = 5,	/* a configuration value was refused */
 	EXIT_NOTFLAKEID = 6,	/* the path is not a flakeid device */
+	EXIT_EXPIRED = 7,	/* may not issue IDs now: ceiling or fence */
 };
 
 static const char *prog = "flakeid";
@@ -56,10 +57,12 @@ static void usage(FILE *f)
 "  (TIME in ISO 8601 UTC); --json prints one JSON object a line.  With\n"
 "  --layout or --epoch it decodes without the device.\n"
 "config KEYs (root): region, app, machine, epoch (Unix ms), layout\n"
-"  (T:R:A:M:S), max_borrow (ms), floor (Unix ms).\n"
+"  (T:R:A:M:S), max_borrow (ms), floor (Unix ms), until (the timestamp\n"
+"  ceiling: Unix ms, none, or 0 to fence), until_wait (ms).\n"
 "\n"
 "Exit codes: 0 ok, 1 other failure, 2 usage, 3 device missing (module not\n"
-"loaded), 4 permission denied, 5 value refused, 6 not a flakeid device.\n");
+"loaded), 4 permission denied, 5 value refused, 6 not a flakeid device,\n"
+"7 this host may not issue IDs now (at the until_ms ceiling or fenced).\n");
 }
 
 /* getopt's own messages are off: this names the option in one line. */
@@ -164,6 +167,34 @@ static int write_out(const char *buf, size_t len)
 }
 
 /*
+ * EKEYEXPIRED while taking IDs: one line saying whether the device is
+ * fenced or at its ceiling, read after the refusal (it may have moved).
+ */
+static int expired_error(struct flakeid *h, int err)
+{
+	struct flakeid_config cfg;
+	char until[96];
+
+	if (flakeid_get_config(h, &cfg))
+		return fail("fetching IDs", err);
+	if (cfg.until_ms == FLAKEID_UNTIL_FENCED)
+		fprintf(stderr,
+			"%s: fetching IDs: this host may not issue IDs now: fenced (until_ms 0%s): see flakeid(4)\n",
+			prog, cfg.vm_forks ? ", after a VM restore or clone" : "");
+	else if (cfg.until_ms == FLAKEID_UNTIL_NONE)
+		fprintf(stderr,
+			"%s: fetching IDs: this host may not issue IDs now: the ceiling was removed since, try again\n",
+			prog);
+	else {
+		format_until(cfg.until_ms, until, sizeof(until));
+		fprintf(stderr,
+			"%s: fetching IDs: this host may not issue IDs now: at the ceiling until_ms %s, not raised within until_wait_ms\n",
+			prog, until);
+	}
+	return EXIT_EXPIRED;
+}
+
+/*
  * IDs go out a chunk at a time with write(2), and the first write that
  * fails ends the loop: an ID taken from the device and never printed is
  * lost to everyone, so a reader that has gone away must not keep the
@@ -190,6 +221,11 @@ static int cmd_generate(uint64_t count)
 	while (count) {
 		n = count < CHUNK ? (size_t)count : CHUNK;
 		ret = flakeid_batch(h, ids, n);
+		if (ret == -EKEYEXPIRED) {
+			ret = expired_error(h, ret);
+			flakeid_close(h);
+			return ret;
+		}
 		if (ret) {
 			flakeid_close(h);
 			return fail("fetching IDs", ret);
@@ -292,9 +328,28 @@ static int cmd_decode(int argc, char **argv)
 	return status ? status : ret;
 }
 
-static void print_config(const struct flakeid_config *cfg, int json)
+/* No ceiling: until_ms null.  Fenced: until_ms 0, no time, fenced true. */
+static void json_until(uint64_t until_ms)
 {
-	char layout[64], epoch[64], floor[64];
+	char when[64];
+
+	if (until_ms == FLAKEID_UNTIL_NONE)
+		printf("\"until_ms\":null,\"until\":null,\"fenced\":false");
+	else if (until_ms == FLAKEID_UNTIL_FENCED)
+		printf("\"until_ms\":0,\"until\":null,\"fenced\":true");
+	else if (format_time(until_ms, when, sizeof(when)))
+		printf("\"until_ms\":%" PRIu64 ",\"until\":null,\"fenced\":false",
+		       until_ms);
+	else
+		printf("\"until_ms\":%" PRIu64 ",\"until\":\"%s\",\"fenced\":false",
+		       until_ms, when);
+}
+
+/* @until_wait_ms < 0: not known (no sysfs). */
+static void print_config(const struct flakeid_config *cfg,
+			 int64_t until_wait_ms, int json)
+{
+	char layout[64], epoch[64], floor[64], until[96];
 
 	format_layout(cfg, layout, sizeof(layout));
 	if (format_time(cfg->epoch_ms, epoch, sizeof(epoch)))
@@ -308,15 +363,22 @@ static void print_config(const struct flakeid_config *cfg, int json)
 		       "\"machine_bits\":%u,\"sequence_bits\":%u,"
 		       "\"epoch_ms\":%" PRIu64 ",\"epoch\":\"%s\","
 		       "\"max_borrow_ms\":%u,\"floor_ms\":%" PRIu64 ","
-		       "\"floor\":\"%s\",\"generation\":%" PRIu64 "}\n",
+		       "\"floor\":\"%s\",\"generation\":%" PRIu64 ",",
 		       cfg->region_id, cfg->app_id, cfg->machine_id, layout,
 		       cfg->timestamp_bits, cfg->region_bits, cfg->app_bits,
 		       cfg->machine_bits, cfg->sequence_bits,
 		       (uint64_t)cfg->epoch_ms,
 		       epoch, cfg->max_borrow_ms, (uint64_t)cfg->floor_ms, floor,
 		       (uint64_t)cfg->generation);
+		json_until(cfg->until_ms);
+		if (until_wait_ms < 0)
+			printf(",\"until_wait_ms\":null");
+		else
+			printf(",\"until_wait_ms\":%" PRId64, until_wait_ms);
+		printf(",\"vm_forks\":%" PRIu64 "}\n", (uint64_t)cfg->vm_forks);
 		return;
 	}
+	format_until(cfg->until_ms, until, sizeof(until));
 	printf("region_id %u\n", cfg->region_id);
 	printf("app_id %u\n", cfg->app_id);
 	printf("machine_id %u\n", cfg->machine_id);
@@ -325,6 +387,10 @@ static void print_config(const struct flakeid_config *cfg, int json)
 	printf("max_borrow_ms %u\n", cfg->max_borrow_ms);
 	printf("floor_ms %" PRIu64 " %s\n", (uint64_t)cfg->floor_ms, floor);
 	printf("generation %" PRIu64 "\n", (uint64_t)cfg->generation);
+	printf("until_ms %s\n", until);
+	if (until_wait_ms >= 0)
+		printf("until_wait_ms %" PRId64 "\n", until_wait_ms);
+	printf("vm_forks %" PRIu64 "\n", (uint64_t)cfg->vm_forks);
 }
 
 static int config_error(int err)
@@ -389,9 +455,11 @@ static int parse_json_opts(int argc, char **argv, const char *cmd, int *json)
 
 static int cmd_config(int argc, char **argv)
 {
-	struct flakeid_config want, cur;
+	struct flakeid_config cur;
+	struct flakeid_stats st;
+	struct settings want;
 	struct flakeid *h;
-	unsigned int what = 0;
+	unsigned int what;
 	int json = 0, i, ret;
 	char why[256];
 
@@ -400,22 +468,27 @@ static int cmd_config(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 	for (i = optind; i < argc; i++) {
-		ret = parse_setting(argv[i], &want, &what);
+		ret = parse_setting(argv[i], &want);
 		if (ret == -ENOENT)
-			return usage_error("config: unknown setting '%s' (keys: region app machine epoch layout max_borrow floor)",
+			return usage_error("config: unknown setting '%s' (keys: region app machine epoch layout max_borrow floor until until_wait)",
 					   argv[i]);
 		if (ret == -EEXIST)
 			return usage_error("config: '%s' given twice", argv[i]);
 		if (ret == -ERANGE && !strncmp(argv[i], "layout=", 7))
 			return usage_error("config: '%s' breaks the layout rules (sum <= 64, timestamp >= 32, sequence 1..32)",
 					   argv[i]);
+		if (ret == -ERANGE && (!strncmp(argv[i], "until=", 6) ||
+				       !strncmp(argv[i], "until_ms=", 9)))
+			return usage_error("config: '%s' is past the kernel's time range (want a Unix ms up to 9223372036854, none, or 0 to fence)",
+					   argv[i]);
 		if (ret == -ERANGE)
 			return usage_error("config: value too large in '%s'",
 					   argv[i]);
 		if (ret)
-			return usage_error("config: bad value in '%s' (want KEY=NUMBER, layout=T:R:A:M:S)",
+			return usage_error("config: bad value in '%s' (want KEY=NUMBER, layout=T:R:A:M:S, until=none)",
 					   argv[i]);
 	}
+	what = want.what & ~SET_UNTIL_WAIT;
 
 	ret = open_device(&h);
 	if (ret)
@@ -425,17 +498,24 @@ static int cmd_config(int argc, char **argv)
 		flakeid_close(h);
 		return fail("reading the configuration", ret);
 	}
-	if (!what) {
+	if (!want.what) {
+		/* until_wait_ms is only in sysfs, which may not be mounted. */
+		ret = flakeid_get_stats(h, &st);
 		flakeid_close(h);
-		print_config(&cur, json);
+		print_config(&cur, ret ? -1 : (int64_t)st.until_wait_ms, json);
 		return finish_output();
 	}
-	if (check_settings(&want, what, &cur, why, sizeof(why))) {
+	if (check_settings(&want, &cur, why, sizeof(why))) {
 		flakeid_close(h);
 		fprintf(stderr, "%s: config: %s\n", prog, why);
 		return EXIT_REFUSED;
 	}
-	ret = flakeid_set_config(h, &want, what);
+	/* First: flakeid_set_config() stores a raise of until_ms last. */
+	ret = 0;
+	if (want.what & SET_UNTIL_WAIT)
+		ret = flakeid_set_until_wait(h, want.until_wait_ms);
+	if (!ret && what)
+		ret = flakeid_set_config(h, &want.cfg, what);
 	flakeid_close(h);
 	return ret ? config_error(ret) : EXIT_OK;
 }
@@ -444,6 +524,7 @@ static int cmd_stats(int argc, char **argv)
 {
 	struct flakeid_stats st;
 	struct flakeid *h;
+	char until[96];
 	int json = 0, ret;
 
 	ret = parse_json_opts(argc, argv, "stats", &json);
@@ -461,20 +542,31 @@ static int cmd_stats(int argc, char **argv)
 		return config_error(ret);
 	if (ret)
 		return fail("reading the counters", ret);
-	if (json)
+	format_until(st.until_ms, until, sizeof(until));
+	if (json) {
 		printf("{\"ids_issued\":%" PRIu64 ",\"clock_steps_back\":%"
 		       PRIu64 ",\"borrowed_ms\":%" PRIu64 ",\"waits\":%" PRIu64
 		       ",\"refills\":%" PRIu64 ",\"ahead_ms\":%" PRId64
-		       ",\"generation\":%" PRIu64 "}\n",
+		       ",\"generation\":%" PRIu64 ",",
 		       st.ids_issued, st.clock_steps_back, st.borrowed_ms,
 		       st.waits, st.refills, st.ahead_ms, st.generation);
-	else
+		json_until(st.until_ms);
+		printf(",\"until_wait_ms\":%" PRIu32 ",\"until_waits\":%" PRIu64
+		       ",\"until_refused\":%" PRIu64 ",\"vm_forks\":%" PRIu64
+		       "}\n", st.until_wait_ms, st.until_waits,
+		       st.until_refused, st.vm_forks);
+	} else {
 		printf("ids_issued %" PRIu64 "\nclock_steps_back %" PRIu64
 		       "\nborrowed_ms %" PRIu64 "\nwaits %" PRIu64
 		       "\nrefills %" PRIu64 "\nahead_ms %" PRId64
 		       "\ngeneration %" PRIu64 "\n",
 		       st.ids_issued, st.clock_steps_back, st.borrowed_ms,
 		       st.waits, st.refills, st.ahead_ms, st.generation);
+		printf("until_ms %s\nuntil_wait_ms %" PRIu32 "\nuntil_waits %"
+		       PRIu64 "\nuntil_refused %" PRIu64 "\nvm_forks %" PRIu64
+		       "\n", until, st.until_wait_ms, st.until_waits,
+		       st.until_refused, st.vm_forks);
+	}
 	return finish_output();
 }
 

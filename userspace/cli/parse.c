@@ -97,6 +97,25 @@ int parse_layout(const char *s, struct flakeid_config *cfg)
 	return 0;
 }
 
+/* "none", or a Unix ms the kernel can hold; 0 fences. */
+int parse_until(const char *s, uint64_t *until_ms)
+{
+	uint64_t v;
+	int ret;
+
+	if (s && !strcmp(s, "none")) {
+		*until_ms = FLAKEID_UNTIL_NONE;
+		return 0;
+	}
+	ret = parse_u64(s, &v);
+	if (ret)
+		return ret;
+	if (v > FLAKEID_UNTIL_MS_MAX)
+		return -ERANGE;
+	*until_ms = v;
+	return 0;
+}
+
 static const struct setting {
 	const char *name, *alias;
 	unsigned int flag;
@@ -108,17 +127,20 @@ static const struct setting {
 	{ "layout", "layout", FLAKEID_SET_LAYOUT },
 	{ "max_borrow", "max_borrow_ms", FLAKEID_SET_MAX_BORROW },
 	{ "floor", "floor_ms", FLAKEID_SET_FLOOR },
+	{ "until", "until_ms", FLAKEID_SET_UNTIL },
+	{ "until_wait", "until_wait_ms", SET_UNTIL_WAIT },
 };
 
 /*
- * KEY=VALUE into @cfg, adding the member to @what.  -ENOENT: unknown key;
- * -EEXIST: key given twice; -EINVAL: not a number or not T:R:A:M:S;
- * -ERANGE: too large, or a layout breaking the rules.
+ * KEY=VALUE into @want, adding the member to @want->what.  -ENOENT:
+ * unknown key; -EEXIST: key given twice; -EINVAL: not a number, not
+ * T:R:A:M:S, or for until not "none" either; -ERANGE: too large, or a
+ * layout breaking the rules.
  */
-int parse_setting(const char *arg, struct flakeid_config *cfg,
-		  unsigned int *what)
+int parse_setting(const char *arg, struct settings *want)
 {
 	const char *eq = arg ? strchr(arg, '=') : NULL;
+	struct flakeid_config *cfg = &want->cfg;
 	const struct setting *s = NULL;
 	uint64_t v64 = 0;
 	size_t i, klen;
@@ -138,7 +160,7 @@ int parse_setting(const char *arg, struct flakeid_config *cfg,
 	}
 	if (!s)
 		return -ENOENT;
-	if (*what & s->flag)
+	if (want->what & s->flag)
 		return -EEXIST;
 
 	switch (s->flag) {
@@ -162,6 +184,14 @@ int parse_setting(const char *arg, struct flakeid_config *cfg,
 	case FLAKEID_SET_MAX_BORROW:
 		ret = parse_u32(eq + 1, &cfg->max_borrow_ms);
 		break;
+	case FLAKEID_SET_UNTIL:
+		ret = parse_until(eq + 1, &v64);
+		if (!ret)
+			cfg->until_ms = v64;
+		break;
+	case SET_UNTIL_WAIT:
+		ret = parse_u32(eq + 1, &want->until_wait_ms);
+		break;
 	default:
 		ret = parse_u64(eq + 1, &v64);
 		if (!ret)
@@ -170,7 +200,7 @@ int parse_setting(const char *arg, struct flakeid_config *cfg,
 	}
 	if (ret)
 		return ret;
-	*what |= s->flag;
+	want->what |= s->flag;
 	return 0;
 }
 
@@ -184,9 +214,11 @@ static int fits(uint64_t v, unsigned int bits)
  * writing anything (an id too wide for its field, max_borrow over the
  * limit) and says why in @why; the device remains the judge of the rest.
  */
-int check_settings(const struct flakeid_config *want, unsigned int what,
+int check_settings(const struct settings *ws,
 		   const struct flakeid_config *cur, char *why, size_t size)
 {
+	const struct flakeid_config *want = &ws->cfg;
+	const unsigned int what = ws->what;
 	const struct flakeid_config *lay = (what & FLAKEID_SET_LAYOUT) ? want
 								       : cur;
 	const struct {
@@ -231,6 +263,12 @@ int check_settings(const struct flakeid_config *want, unsigned int what,
 			 want->max_borrow_ms, FLAKEID_MAX_BORROW_MS_MAX);
 		return -ERANGE;
 	}
+	if ((what & SET_UNTIL_WAIT) &&
+	    ws->until_wait_ms > FLAKEID_UNTIL_WAIT_MS_MAX) {
+		snprintf(why, size, "until_wait=%" PRIu32 " is above %u",
+			 ws->until_wait_ms, FLAKEID_UNTIL_WAIT_MS_MAX);
+		return -ERANGE;
+	}
 	return 0;
 }
 
@@ -249,6 +287,21 @@ int format_time(uint64_t unix_ms, char *buf, size_t size)
 				   (unsigned int)(unix_ms % 1000)) >= size - n)
 		return -ENOSPC;
 	return 0;
+}
+
+/* "none", "0 fenced", or the Unix ms and its time. */
+void format_until(uint64_t until_ms, char *buf, size_t size)
+{
+	char when[64];
+
+	if (until_ms == FLAKEID_UNTIL_NONE)
+		snprintf(buf, size, "none");
+	else if (until_ms == FLAKEID_UNTIL_FENCED)
+		snprintf(buf, size, "0 fenced");
+	else if (format_time(until_ms, when, sizeof(when)))
+		snprintf(buf, size, "%" PRIu64, until_ms);
+	else
+		snprintf(buf, size, "%" PRIu64 " %s", until_ms, when);
 }
 
 void format_layout(const struct flakeid_config *cfg, char *buf, size_t size)

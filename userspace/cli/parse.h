@@ -8,15 +8,26 @@
 
 #include "flakeid.h"
 
+/* What `flakeid config KEY=VALUE...` asks for. */
+struct settings {
+	struct flakeid_config cfg;
+	uint32_t until_wait_ms;
+	unsigned int what;	/* FLAKEID_SET_* and SET_UNTIL_WAIT */
+};
+
+/* until_wait is no member of struct flakeid_config: its own store. */
+#define SET_UNTIL_WAIT		(1U << 31)
+
 int parse_u64(const char *s, uint64_t *v);
 int parse_u32(const char *s, uint32_t *v);
 int parse_layout(const char *s, struct flakeid_config *cfg);
-int parse_setting(const char *arg, struct flakeid_config *cfg,
-		  unsigned int *what);
-int check_settings(const struct flakeid_config *want, unsigned int what,
+int parse_until(const char *s, uint64_t *until_ms);
+int parse_setting(const char *arg, struct settings *want);
+int check_settings(const struct settings *want,
 		   const struct flakeid_config *cur, char *why, size_t size);
 
 int format_time(uint64_t unix_ms, char *buf, size_t size);
+void format_until(uint64_t until_ms, char *buf, size_t size);
 void format_layout(const struct flakeid_config *cfg, char *buf, size_t size);
 int format_parts(const struct flakeid_parts *p, int json, char *buf,
 		 size_t size);

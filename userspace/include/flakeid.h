@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define FLAKEID_VERSION_MAJOR	1
-#define FLAKEID_VERSION_MINOR	1
+#define FLAKEID_VERSION_MINOR	2
 
 /* An open /dev/flakeid.  One handle may be shared by any number of threads. */
 struct flakeid;
@@ -85,6 +85,14 @@ int flakeid_decode_with(const struct flakeid_config *cfg, uint64_t id,
 int flakeid_compose(const struct flakeid_config *cfg,
 		    const struct flakeid_parts *parts, uint64_t *id);
 
+/*
+ * The timestamp ceiling, cfg->until_ms: FLAKEID_UNTIL_NONE (no ceiling),
+ * FLAKEID_UNTIL_FENCED (the device issues nothing), or the last Unix ms an
+ * ID may carry, at most FLAKEID_UNTIL_MS_MAX (the kernel's time range).
+ */
+#define FLAKEID_UNTIL_FENCED	0
+#define FLAKEID_UNTIL_MS_MAX	9223372036854ULL	/* KTIME_MAX in ms */
+
 int flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg);
 int flakeid_refresh_config(struct flakeid *h);
 
@@ -96,13 +104,21 @@ int flakeid_refresh_config(struct flakeid *h);
 #define FLAKEID_SET_LAYOUT	(1U << 4)	/* the five *_bits */
 #define FLAKEID_SET_MAX_BORROW	(1U << 5)	/* max_borrow_ms */
 #define FLAKEID_SET_FLOOR	(1U << 6)	/* floor_ms */
+#define FLAKEID_SET_UNTIL	(1U << 7)	/* until_ms */
 #define FLAKEID_SET_IDS		(FLAKEID_SET_REGION | FLAKEID_SET_APP | \
 				 FLAKEID_SET_MACHINE)
 
 int flakeid_set_config(struct flakeid *h, const struct flakeid_config *cfg,
 		       unsigned int what);
+/* How long a reader at the ceiling waits for a raise, in ms. */
+int flakeid_set_until_wait(struct flakeid *h, uint32_t until_wait_ms);
 
-/* The device's counters (sysfs). */
+/*
+ * The device's counters and ceiling (sysfs).  Up to generation this is the
+ * 1.0 struct; the members after it came in 1.2, whose flakeid_get_stats()
+ * fills them, and programs built before keep the 1.0 function, which
+ * writes only the 1.0 members.
+ */
 struct flakeid_stats {
 	uint64_t ids_issued;
 	uint64_t clock_steps_back;
@@ -111,6 +127,12 @@ struct flakeid_stats {
 	uint64_t refills;
 	int64_t ahead_ms;	/* ID clock minus wall clock */
 	uint64_t generation;
+	uint64_t until_ms;	/* FLAKEID_UNTIL_NONE, _FENCED or a Unix ms */
+	uint32_t until_wait_ms;
+	uint32_t reserved0;	/* zero */
+	uint64_t until_waits;	/* readers that waited at the ceiling */
+	uint64_t until_refused;	/* reads refused: fenced or wait over */
+	uint64_t vm_forks;	/* VM restores and clones seen (each fenced) */
 };
 
 int flakeid_get_stats(struct flakeid *h, struct flakeid_stats *st);

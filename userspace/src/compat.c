@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The LIBFLAKEID_1.0 versions of the functions that take struct
- * flakeid_parts, for programs linked before 1.1.  In 1.0 the struct held a
- * struct timespec, in the time_t this library is built with; on 64-bit
- * targets that is the layout 1.1 has, on 32-bit ones it is 8 bytes shorter.
+ * The LIBFLAKEID_1.0 versions of the functions whose structs changed, for
+ * programs linked before.  In 1.0 struct flakeid_parts held a struct
+ * timespec, in the time_t this library is built with; on 64-bit targets
+ * that is the layout 1.1 has, on 32-bit ones it is 8 bytes shorter.
+ * struct flakeid_stats grew in 1.2: the 1.0 function fills the 56 bytes
+ * those programs allocated, and nothing past them.
  */
 #include <errno.h>
 #include <time.h>
@@ -83,3 +85,37 @@ int flakeid__compose_1_0(const struct flakeid_config *cfg,
 	return flakeid__compose(cfg, &p, id);
 }
 FLAKEID_SYMVER(flakeid__compose_1_0, "flakeid_compose@LIBFLAKEID_1.0");
+
+struct flakeid_stats_1_0 {
+	uint64_t ids_issued;
+	uint64_t clock_steps_back;
+	uint64_t borrowed_ms;
+	uint64_t waits;
+	uint64_t refills;
+	int64_t ahead_ms;
+	uint64_t generation;
+};
+
+int flakeid__get_stats_1_0(struct flakeid *h, struct flakeid_stats_1_0 *old);
+
+/* Reads only the 1.0 counters: 1.0 did not fail on the ceiling's files. */
+int flakeid__get_stats_1_0(struct flakeid *h, struct flakeid_stats_1_0 *old)
+{
+	struct flakeid_stats s;
+	int ret;
+
+	if (!h || !old)
+		return -EINVAL;
+	ret = flakeid__get_stats(h, &s, 0);
+	if (ret)
+		return ret;
+	old->ids_issued = s.ids_issued;
+	old->clock_steps_back = s.clock_steps_back;
+	old->borrowed_ms = s.borrowed_ms;
+	old->waits = s.waits;
+	old->refills = s.refills;
+	old->ahead_ms = s.ahead_ms;
+	old->generation = s.generation;
+	return 0;
+}
+FLAKEID_SYMVER(flakeid__get_stats_1_0, "flakeid_get_stats@LIBFLAKEID_1.0");

@@ -185,6 +185,9 @@ int flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg)
 	ret = flakeid__read_config(h->fd, &c);
 	if (ret)
 		return ret;
+	if (cfg && c.until_ms == FLAKEID_UNTIL_FENCED &&
+	    flakeid__until_unknown(h))
+		c.until_ms = FLAKEID_UNTIL_NONE;
 	pthread_rwlock_wrlock(&h->cfg_lock);
 	h->cfg = c;
 	pthread_rwlock_unlock(&h->cfg_lock);

@@ -34,19 +34,23 @@ struct flakeid {
 #define FLAKEID_SYMVER(impl, versioned) \
 	__asm__(".symver " #impl ", " versioned)
 
-/* The LIBFLAKEID_1.1 implementations behind the public names. */
+/* The LIBFLAKEID_1.1 and 1.2 implementations behind the public names. */
 int flakeid__decode(struct flakeid *h, uint64_t id,
 		    struct flakeid_parts *parts);
 int flakeid__decode_with(const struct flakeid_config *cfg, uint64_t id,
 			 struct flakeid_parts *parts);
 int flakeid__compose(const struct flakeid_config *cfg,
 		     const struct flakeid_parts *parts, uint64_t *id);
+int flakeid__get_stats_1_2(struct flakeid *h, struct flakeid_stats *st);
 
 int flakeid__layout_check(const struct flakeid_config *cfg);
 unsigned int flakeid__layout_total(const struct flakeid_config *cfg);
 int flakeid__fits(uint64_t value, unsigned int bits);
 
 int flakeid__read_config(int fd, struct flakeid_config *cfg);
+int flakeid__until_unknown(const struct flakeid *h);
+int flakeid__get_stats(struct flakeid *h, struct flakeid_stats *s,
+		       int ceiling);
 
 uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns);
 int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id);

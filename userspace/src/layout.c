@@ -56,6 +56,7 @@ void flakeid_default_config(struct flakeid_config *cfg)
 	cfg->machine_bits = FLAKEID_DEFAULT_MACHINE_BITS;
 	cfg->sequence_bits = FLAKEID_DEFAULT_SEQUENCE_BITS;
 	cfg->max_borrow_ms = FLAKEID_DEFAULT_MAX_BORROW_MS;
+	cfg->until_ms = FLAKEID_UNTIL_NONE;
 }
 
 int flakeid__decode_with(const struct flakeid_config *cfg, uint64_t id,

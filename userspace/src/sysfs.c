@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -153,26 +154,110 @@ static int read_num(const struct flakeid *h, const char *name, int is_signed,
 	return ret ? ret : parse_num(buf, len, is_signed, out);
 }
 
-int flakeid_get_stats(struct flakeid *h, struct flakeid_stats *st)
+/*
+ * until_ms reads "none" or a Unix ms.  A module from before the ceiling
+ * has no such file, nor the counters beside it, and no ceiling: a missing
+ * until_ms, once the older files were read, is none and zeros.
+ */
+static int read_until(const struct flakeid *h, uint64_t *until_ms)
+{
+	char buf[ATTR_MAX + 1];
+	size_t len = 0;
+	int ret;
+
+	ret = read_attr(h, "until_ms", buf, &len);
+	if (ret)
+		return ret;
+	if ((len == 4 || (len == 5 && buf[4] == '\n')) &&
+	    !memcmp(buf, "none", 4)) {
+		*until_ms = FLAKEID_UNTIL_NONE;
+		return 0;
+	}
+	ret = parse_num(buf, len, 0, until_ms);
+	/* The kernel never shows ~0 as a number: it would mean none. */
+	return ret ? ret : *until_ms > FLAKEID_UNTIL_MS_MAX ? -EPROTO : 0;
+}
+
+static int read_ceiling(const struct flakeid *h, struct flakeid_stats *s)
+{
+	uint64_t wait;
+	int ret;
+
+	ret = read_until(h, &s->until_ms);
+	if (ret == -ENOENT) {
+		s->until_ms = FLAKEID_UNTIL_NONE;
+		return 0;
+	}
+	if (ret || (ret = read_num(h, "until_wait_ms", 0, &wait)) ||
+	    (ret = read_num(h, "until_waits", 0, &s->until_waits)) ||
+	    (ret = read_num(h, "until_refused", 0, &s->until_refused)) ||
+	    (ret = read_num(h, "vm_forks", 0, &s->vm_forks)))
+		return ret;
+	if (wait > UINT32_MAX)
+		return -ERANGE;
+	s->until_wait_ms = (uint32_t)wait;
+	return 0;
+}
+
+/* The counters up to generation; then the ceiling's when @ceiling. */
+int flakeid__get_stats(struct flakeid *h, struct flakeid_stats *s,
+		       int ceiling)
+{
+	uint64_t ahead;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if ((ret = read_num(h, "ids_issued", 0, &s->ids_issued)) ||
+	    (ret = read_num(h, "clock_steps_back", 0, &s->clock_steps_back)) ||
+	    (ret = read_num(h, "borrowed_ms", 0, &s->borrowed_ms)) ||
+	    (ret = read_num(h, "waits", 0, &s->waits)) ||
+	    (ret = read_num(h, "refills", 0, &s->refills)) ||
+	    (ret = read_num(h, "ahead_ms", 1, &ahead)) ||
+	    (ret = read_num(h, "generation", 0, &s->generation)))
+		return ret;
+	s->ahead_ms = (int64_t)ahead;
+	return ceiling ? read_ceiling(h, s) : 0;
+}
+
+int flakeid__get_stats_1_2(struct flakeid *h, struct flakeid_stats *st)
 {
 	struct flakeid_stats s;
-	uint64_t ahead;
 	int ret;
 
 	if (!h || !st)
 		return -EINVAL;
-	memset(&s, 0, sizeof(s));
-	if ((ret = read_num(h, "ids_issued", 0, &s.ids_issued)) ||
-	    (ret = read_num(h, "clock_steps_back", 0, &s.clock_steps_back)) ||
-	    (ret = read_num(h, "borrowed_ms", 0, &s.borrowed_ms)) ||
-	    (ret = read_num(h, "waits", 0, &s.waits)) ||
-	    (ret = read_num(h, "refills", 0, &s.refills)) ||
-	    (ret = read_num(h, "ahead_ms", 1, &ahead)) ||
-	    (ret = read_num(h, "generation", 0, &s.generation)))
-		return ret;
-	s.ahead_ms = (int64_t)ahead;
-	*st = s;
-	return 0;
+	ret = flakeid__get_stats(h, &s, 1);
+	if (!ret)
+		*st = s;
+	return ret;
+}
+FLAKEID_SYMVER(flakeid__get_stats_1_2, "flakeid_get_stats@@LIBFLAKEID_1.2");
+
+/*
+ * A device from before the ceiling reports 0, its reserved value, where
+ * until_ms now is, which would read as fenced.  Its sysfs directory has
+ * no until_ms: then there is no ceiling.  Without the directory at all
+ * (no /sys in a container) nothing can be told, and 0 stays.
+ */
+int flakeid__until_unknown(const struct flakeid *h)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (attr_path(h, "until_ms", path, sizeof(path)) ||
+	    stat(path, &st) == 0 || errno != ENOENT)
+		return 0;
+	return !attr_path(h, "generation", path, sizeof(path)) &&
+	       stat(path, &st) == 0;
+}
+
+int flakeid_set_until_wait(struct flakeid *h, uint32_t until_wait_ms)
+{
+	if (!h)
+		return -EINVAL;
+	if (until_wait_ms > FLAKEID_UNTIL_WAIT_MS_MAX)
+		return -ERANGE;
+	return write_u64(h, "until_wait_ms", until_wait_ms);
 }
 
 /*
@@ -205,6 +290,13 @@ static int store_ids(const struct flakeid *h, const struct id_field *f,
 	return 0;
 }
 
+static int store_until(const struct flakeid *h, uint64_t until_ms)
+{
+	if (until_ms == FLAKEID_UNTIL_NONE)
+		return write_attr(h, "until_ms", "none\n");
+	return write_u64(h, "until_ms", until_ms);
+}
+
 static int store_layout(const struct flakeid *h,
 			const struct flakeid_config *cfg)
 {
@@ -220,17 +312,24 @@ int flakeid_set_config(struct flakeid *h, const struct flakeid_config *cfg,
 		       unsigned int what)
 {
 	const unsigned int all = FLAKEID_SET_IDS | FLAKEID_SET_EPOCH |
-		FLAKEID_SET_LAYOUT | FLAKEID_SET_MAX_BORROW | FLAKEID_SET_FLOOR;
+		FLAKEID_SET_LAYOUT | FLAKEID_SET_MAX_BORROW |
+		FLAKEID_SET_FLOOR | FLAKEID_SET_UNTIL;
 	struct flakeid_config cur;
-	int epoch_first, ret;
+	int epoch_first, until_first, ret;
 
 	if (!h || !cfg || (what & ~all))
 		return -EINVAL;
 	if ((what & FLAKEID_SET_LAYOUT) && flakeid__layout_check(cfg))
 		return -EINVAL;
+	if ((what & FLAKEID_SET_UNTIL) && cfg->until_ms != FLAKEID_UNTIL_NONE &&
+	    cfg->until_ms > FLAKEID_UNTIL_MS_MAX)
+		return -ERANGE;
 	ret = flakeid__read_config(h->fd, &cur);
 	if (ret)
 		return ret;
+	if ((what & FLAKEID_SET_UNTIL) && cur.until_ms == FLAKEID_UNTIL_FENCED &&
+	    flakeid__until_unknown(h))
+		cur.until_ms = FLAKEID_UNTIL_NONE;
 
 	const struct id_field ids[3] = {
 		{ FLAKEID_SET_REGION, "region_id", cfg->region_id,
@@ -244,7 +343,17 @@ int flakeid_set_config(struct flakeid *h, const struct flakeid_config *cfg,
 	epoch_first = !(what & FLAKEID_SET_LAYOUT) ||
 		      cfg->timestamp_bits <= cur.timestamp_bits;
 
-	ret = store_ids(h, ids, what, 1);
+	/*
+	 * A lower ceiling or a fence goes first, so nothing is issued under
+	 * the rest of the change before it holds; a raise goes last, so that
+	 * a fenced device is let go only once its new machine id and floor
+	 * are in place.
+	 */
+	until_first = (what & FLAKEID_SET_UNTIL) && cfg->until_ms < cur.until_ms;
+
+	ret = until_first ? store_until(h, cfg->until_ms) : 0;
+	if (!ret)
+		ret = store_ids(h, ids, what, 1);
 	if (!ret && (what & FLAKEID_SET_EPOCH) && epoch_first)
 		ret = write_u64(h, "epoch_ms", cfg->epoch_ms);
 	if (!ret && (what & FLAKEID_SET_LAYOUT))
@@ -257,6 +366,8 @@ int flakeid_set_config(struct flakeid *h, const struct flakeid_config *cfg,
 		ret = write_u64(h, "max_borrow_ms", cfg->max_borrow_ms);
 	if (!ret && (what & FLAKEID_SET_FLOOR))
 		ret = write_u64(h, "floor_ms", cfg->floor_ms);
+	if (!ret && (what & FLAKEID_SET_UNTIL) && !until_first)
+		ret = store_until(h, cfg->until_ms);
 
 	/* Whatever was stored, decode must follow it. */
 	flakeid_refresh_config(h);

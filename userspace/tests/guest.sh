@@ -90,15 +90,16 @@ tap $? "cli: decode prints the ISO 8601 time and this configuration's ids ($out)
 out=$("$cli" decode --json "$id")
 echo "$out" | grep -q "^{\"id\":\"$id\",\"time\":\"[0-9T:.Z-]*\",\"unix_ms\":[0-9]*,\"timestamp\":[0-9]*,\"region_id\":$region,\"app_id\":$app,\"machine_id\":$machine,\"sequence\":[0-9]*}\$"
 tap $? "cli: decode --json ($out)"
-"$cli" config --json | grep -q '^{"region_id":[0-9]*,.*"generation":[0-9]*}$'
+"$cli" config --json | grep -q '^{"region_id":[0-9]*,.*"generation":[0-9]*,"until_ms":null,.*"vm_forks":[0-9]*}$'
 tap $? "cli: config --json"
 "$cli" stats >"$tmp/stats"
 rc=$?
-for k in ids_issued clock_steps_back borrowed_ms waits refills ahead_ms generation; do
+for k in ids_issued clock_steps_back borrowed_ms waits refills ahead_ms generation \
+	until_wait_ms until_waits until_refused vm_forks; do
 	grep -Eq "^$k -?[0-9]+\$" "$tmp/stats" || rc=1
 done
 tap $rc "cli: stats shows every counter"
-"$cli" stats --json | grep -q '^{"ids_issued":[0-9]*,.*"ahead_ms":-\{0,1\}[0-9]*,"generation":[0-9]*}$'
+"$cli" stats --json | grep -q '^{"ids_issued":[0-9]*,.*"ahead_ms":-\{0,1\}[0-9]*,"generation":[0-9]*,"until_ms":null,.*"vm_forks":[0-9]*}$'
 tap $? "cli: stats --json"
 
 # Output that fails: the command stops taking IDs at the first failed
@@ -168,6 +169,72 @@ expect 3 "configuration files missing" "cli: stats with a bad --sysfs exits 3" -
 expect 2 "bits above the layout" "cli: decode of 2^64-1 exits 2" -- \
 	"$cli" decode 18446744073709551615
 expect 2 "bad option" "cli: a bad option exits 2" -- "$cli" --frobnicate
+
+# --- the ceiling (until_ms) and the fence through the command
+sysfs=/sys/class/misc/flakeid
+# unix_ms ID: the ID's Unix ms, from decode --json
+unix_ms() {
+	"$cli" decode --json "$1" | sed -n 's/.*"unix_ms":\([0-9]*\),.*/\1/p'
+}
+[ "$(cat $sysfs/until_ms)" = none ] && "$cli" config | grep -q '^until_ms none$' &&
+	"$cli" config --json | grep -q '"until_ms":null,"until":null,"fenced":false,"until_wait_ms":1000,"vm_forks":[0-9]*}$'
+tap $? "cli: no ceiling by default: config shows until_ms none"
+"$cli" config until_wait=100 && [ "$(cat $sysfs/until_wait_ms)" = 100 ]
+tap $? "cli: config until_wait=100"
+# A ceiling 1000 ms past the ID clock: at 2^sequence_bits IDs a ms (1024
+# by default, and the borrow limit lends them ahead of the wall clock), so
+# -n 2000000 runs into it.  A guest without KVM can take longer than that
+# to start the command, and then prints nothing: that round is tried again.
+refused0=$("$cli" stats | sed -n 's/^until_refused //p')
+for round in 1 2 3; do
+	ms=$(unix_ms "$("$cli")")
+	until=$((ms + 1000))
+	"$cli" config "until=$until" &&
+		"$cli" -n 2000000 >"$tmp/ids" 2>"$tmp/err"
+	rc=$?
+	[ -s "$tmp/ids" ] && break
+	echo "# round $round: the ceiling passed before the first IDs"
+done
+[ "$(cat $sysfs/until_ms)" = "$until" ] &&
+	"$cli" config | grep -Eq "^until_ms $until [0-9T:.Z-]+\$" &&
+	"$cli" config --json | grep -q "\"until_ms\":$until,\"until\":\"[0-9T:.Z-]*\",\"fenced\":false,\"until_wait_ms\":100,"
+tap $? "cli: config until=$until (ID clock + 1000 ms); config shows it"
+last=$(tail -n 1 "$tmp/ids")
+top=$(unix_ms "$last")
+[ "$rc" -eq 7 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] &&
+	grep -q "at the ceiling until_ms $until " "$tmp/err" &&
+	[ -n "$top" ] && [ "$top" -le "$until" ]
+tap $? "cli: -n 2000000 stops at the ceiling: exit $rc, $(wc -l <"$tmp/ids") IDs, the last at $top <= $until: $(cat "$tmp/err")"
+"$lib" check-ids "$(wc -l <"$tmp/ids")" <"$tmp/ids"
+tap $? "cli: the IDs before the ceiling are increasing"
+"$cli" stats --json >"$tmp/stats"
+refused1=$(sed -n 's/.*"until_refused":\([0-9]*\),.*/\1/p' "$tmp/stats")
+grep -q "\"until_ms\":$until,\"until\":\"[0-9T:.Z-]*\",\"fenced\":false,\"until_wait_ms\":100,\"until_waits\":[1-9][0-9]*,\"until_refused\":[0-9]*,\"vm_forks\":[0-9]*}\$" "$tmp/stats" &&
+	[ "$refused1" -gt "$refused0" ]
+tap $? "cli: stats --json shows the ceiling, until_waits, until_refused $refused0 -> $refused1"
+
+"$cli" config until=0 && [ "$(cat $sysfs/until_ms)" = 0 ]
+tap $? "cli: config until=0 fences"
+expect 7 "fenced (until_ms 0" "cli: fenced: flakeid exits 7 naming the fence" -- \
+	"$cli"
+"$cli" config | grep -q '^until_ms 0 fenced$' &&
+	"$cli" config --json | grep -q '"until_ms":0,"until":null,"fenced":true,' &&
+	"$cli" stats | grep -q '^until_ms 0 fenced$' &&
+	"$cli" stats --json | grep -q '"until_ms":0,"until":null,"fenced":true,'
+tap $? "cli: fenced: config and stats (and --json) show it"
+expect 4 "needs root" "cli: config until=none as uid 65534 exits 4" -- \
+	"$lib" asuser 65534 "$cli" config until=none
+expect 7 "fenced" "cli: still fenced for uid 65534: exit 7" -- \
+	"$lib" asuser 65534 "$cli" -n 3
+"$cli" config until=none && id=$("$cli") && [ -n "$id" ] &&
+	"$cli" config | grep -q '^until_ms none$'
+tap $? "cli: config until=none unfences"
+expect 2 "past the kernel's time range" "cli: config until=9223372036855 exits 2" -- \
+	"$cli" config until=9223372036855
+expect 5 "until_wait=60001 is above 60000" "cli: config until_wait=60001 exits 5" -- \
+	"$cli" config until_wait=60001
+"$cli" config until_wait=1000 && [ "$(cat $sysfs/until_wait_ms)" = 1000 ]
+tap $? "cli: config until_wait=1000 restores the default"
 
 # --- the example, built with pkg-config against a staged install
 if [ -x "$hello" ]; then

@@ -546,6 +546,136 @@ static void nonblock_test(struct flakeid *h)
 	free(ids);
 }
 
+/* The ID clock's millisecond: that of a fresh ID. */
+static int id_clock_ms(struct flakeid *h, uint64_t *ms)
+{
+	struct flakeid_parts p;
+	uint64_t id;
+	int ret;
+
+	ret = flakeid_next(h, &id);
+	ret = ret ? ret : flakeid_decode(h, id, &p);
+	if (!ret)
+		*ms = p.unix_ms;
+	return ret;
+}
+
+static int set_until(struct flakeid *h, uint64_t until_ms)
+{
+	struct flakeid_config c;
+
+	memset(&c, 0, sizeof(c));
+	c.until_ms = until_ms;
+	return flakeid_set_config(h, &c, FLAKEID_SET_UNTIL);
+}
+
+/*
+ * The ceiling: IDs up to it and none above, EKEYEXPIRED once it was not
+ * raised within until_wait_ms, EAGAIN for a non-blocking handle, at once
+ * while fenced; config and stats report it all.  Leaves no ceiling and
+ * the default until_wait_ms.
+ */
+static void ceiling_tests(struct flakeid *h)
+{
+	enum { CHUNK = 1024 };
+	static uint64_t ids[CHUNK];
+	struct flakeid_config c;
+	struct flakeid_stats s0, s1;
+	struct flakeid_parts p;
+	struct flakeid *nb;
+	uint64_t base = 0, until, top = 0, n = 0, id;
+	int64_t t0, took;
+	int ret, above = 0;
+	size_t i;
+
+	flakeid_set_cache(h, 0, 0);
+	ret = flakeid_get_config(h, &c);
+	ret = ret ? ret : flakeid_get_stats(h, &s0);
+	ok(ret == 0 && c.until_ms == FLAKEID_UNTIL_NONE &&
+	   s0.until_ms == FLAKEID_UNTIL_NONE &&
+	   s0.until_wait_ms == FLAKEID_DEFAULT_UNTIL_WAIT_MS &&
+	   c.vm_forks == s0.vm_forks,
+	   "ceiling: none by default, until_wait_ms %u, vm_forks %llu (%s)",
+	   s0.until_wait_ms, (unsigned long long)c.vm_forks,
+	   flakeid_strerror(ret));
+	ok(flakeid_set_until_wait(h, FLAKEID_UNTIL_WAIT_MS_MAX + 1) == -ERANGE &&
+	   set_until(h, FLAKEID_UNTIL_MS_MAX + 1) == -ERANGE &&
+	   flakeid_get_config(h, &c) == 0 && c.until_ms == FLAKEID_UNTIL_NONE,
+	   "ceiling: until_wait 60001 and until past KTIME_MAX are ERANGE, nothing changed");
+
+	ret = flakeid_set_until_wait(h, 200);
+	ret = ret ? ret : id_clock_ms(h, &base);
+	until = base + 20;
+	ret = ret ? ret : set_until(h, until);
+	ret = ret ? ret : flakeid_get_config(h, &c);
+	ok(ret == 0 && c.until_ms == until,
+	   "ceiling: until_ms = ID clock + 20 ms = %" PRIu64 " (%s)", until,
+	   flakeid_strerror(ret));
+	flakeid_get_stats(h, &s0);
+	t0 = mono_ms();
+	while (!(ret = flakeid_batch(h, ids, CHUNK))) {
+		for (i = 0; i < CHUNK; i++) {
+			flakeid_decode(h, ids[i], &p);
+			above += p.unix_ms > until;
+			top = p.unix_ms > top ? p.unix_ms : top;
+		}
+		n += CHUNK;
+		if (mono_ms() - t0 > 10000)
+			break;
+	}
+	took = mono_ms() - t0;
+	flakeid_get_stats(h, &s1);
+	ok(ret == -EKEYEXPIRED && above == 0 && top == until,
+	   "ceiling: %" PRIu64 " IDs up to until_ms, none above, then EKEYEXPIRED (%s, %" PRId64 " ms)",
+	   n, flakeid_strerror(ret), took);
+	ok(took >= 200 && s1.until_waits > s0.until_waits &&
+	   s1.until_refused > s0.until_refused && s1.until_ms == until,
+	   "ceiling: waited until_wait_ms; until_waits %" PRIu64 " -> %" PRIu64 ", until_refused %" PRIu64 " -> %" PRIu64,
+	   s0.until_waits, s1.until_waits, s0.until_refused, s1.until_refused);
+
+	ret = flakeid_open(&nb, NULL, FLAKEID_OPEN_NONBLOCK);
+	if (!ret) {
+		ret = flakeid_next(nb, &id);
+		flakeid_close(nb);
+	}
+	ok(ret == -EAGAIN, "ceiling: a non-blocking handle gets EAGAIN (%s)",
+	   flakeid_strerror(ret));
+
+	ret = set_until(h, until + 1000);
+	ret = ret ? ret : flakeid_next(h, &id);
+	ret = ret ? ret : flakeid_decode(h, id, &p);
+	ok(ret == 0 && p.unix_ms > until && p.unix_ms <= until + 1000,
+	   "ceiling: raised, IDs flow again (%s)", flakeid_strerror(ret));
+
+	/* Fenced: refused at once, whatever until_wait_ms says. */
+	flakeid_set_until_wait(h, 5000);
+	flakeid_get_stats(h, &s0);
+	ret = set_until(h, FLAKEID_UNTIL_FENCED);
+	t0 = mono_ms();
+	ret = ret ? ret : flakeid_next(h, &id);
+	took = mono_ms() - t0;
+	ok(ret == -EKEYEXPIRED && took < 1000,
+	   "fence: until_ms 0 refuses at once (%s, %" PRId64 " ms)",
+	   flakeid_strerror(ret), took);
+	ret = flakeid_batch(h, ids, 10);
+	ok(ret == -EKEYEXPIRED, "fence: the batch ioctl is refused too");
+	ret = flakeid_get_config(h, &c);
+	ret = ret ? ret : flakeid_get_stats(h, &s1);
+	ok(ret == 0 && c.until_ms == FLAKEID_UNTIL_FENCED &&
+	   s1.until_ms == FLAKEID_UNTIL_FENCED &&
+	   s1.until_refused >= s0.until_refused + 2 &&
+	   s1.until_waits == s0.until_waits,
+	   "fence: config and stats show until_ms 0; until_refused +%" PRIu64 ", no waits",
+	   s1.until_refused - s0.until_refused);
+
+	ret = set_until(h, FLAKEID_UNTIL_NONE);
+	ret = ret ? ret : flakeid_set_until_wait(h, FLAKEID_DEFAULT_UNTIL_WAIT_MS);
+	ret = ret ? ret : flakeid_next(h, &id);
+	ret = ret ? ret : flakeid_get_config(h, &c);
+	ok(ret == 0 && c.until_ms == FLAKEID_UNTIL_NONE,
+	   "unfence: until_ms none, IDs flow (%s)", flakeid_strerror(ret));
+}
+
 static void unprivileged_test(void)
 {
 	int st, pfd[2];
@@ -678,6 +808,7 @@ int main(int argc, char **argv)
 	clock_step_test(h);
 	config_tests(h);
 	nonblock_test(h);
+	ceiling_tests(h);
 	unprivileged_test();
 
 	ret = flakeid_get_stats(h, &st);

@@ -4,7 +4,7 @@
 # C++ with -pedantic, and its structures have one layout on 64-bit, 32-bit,
 # and 32-bit with a 64-bit time_t and off_t (tests/host/abi_layout.c); the
 # shared library exports exactly the names and versions below; the
-# LIBFLAKEID_1.0 versions still serve the 1.0 struct layout, natively and,
+# LIBFLAKEID_1.0 versions still serve the 1.0 struct layouts, natively and,
 # where gcc -m32 works, in a 32-bit build of the library
 # (tests/host/abi_compat.c).  Prints TAP.
 #
@@ -43,7 +43,7 @@ try() {
 compat() {
 	label=$1 libdir=$2
 	shift 2
-	if ! $CC "$@" -Wall -Wextra -Werror -Iinclude -I../uapi \
+	if ! $CC "$@" -Wall -Wextra -Werror -pthread -Iinclude -Isrc -I../uapi \
 		-o "$dir/abi-compat-$label" tests/host/abi_compat.c \
 		-L"$libdir" -lflakeid -ldl >"$dir/log" 2>&1; then
 		sed 's/^/# /' "$dir/log"
@@ -92,6 +92,7 @@ fi
 cat >"$dir/exports.want" <<'LIST'
 LIBFLAKEID_1.0
 LIBFLAKEID_1.1
+LIBFLAKEID_1.2
 flakeid_batch@@LIBFLAKEID_1.0
 flakeid_close@@LIBFLAKEID_1.0
 flakeid_compose@@LIBFLAKEID_1.1
@@ -102,13 +103,15 @@ flakeid_decode_with@@LIBFLAKEID_1.1
 flakeid_decode_with@LIBFLAKEID_1.0
 flakeid_default_config@@LIBFLAKEID_1.0
 flakeid_get_config@@LIBFLAKEID_1.0
-flakeid_get_stats@@LIBFLAKEID_1.0
+flakeid_get_stats@@LIBFLAKEID_1.2
+flakeid_get_stats@LIBFLAKEID_1.0
 flakeid_next@@LIBFLAKEID_1.0
 flakeid_open@@LIBFLAKEID_1.0
 flakeid_refresh_config@@LIBFLAKEID_1.0
 flakeid_set_cache@@LIBFLAKEID_1.0
 flakeid_set_config@@LIBFLAKEID_1.0
 flakeid_set_sysfs_dir@@LIBFLAKEID_1.0
+flakeid_set_until_wait@@LIBFLAKEID_1.2
 flakeid_strerror@@LIBFLAKEID_1.0
 LIST
 readelf --dyn-syms -W "$O/libflakeid.so.1" |
@@ -117,7 +120,7 @@ readelf --dyn-syms -W "$O/libflakeid.so.1" |
 LC_ALL=C sort "$dir/exports.want" | diff - "$dir/exports" >"$dir/log"
 rc=$?
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$dir/log"
-tap "$rc" "libflakeid.so.1 exports exactly the 1.0 and 1.1 names"
+tap "$rc" "libflakeid.so.1 exports exactly the 1.0, 1.1 and 1.2 names"
 readelf -d "$O/libflakeid.so.1" | grep -q 'SONAME.*\[libflakeid\.so\.1\]'
 tap $? "soname is libflakeid.so.1"
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * The shared library's versions: programs linked now get the
- * LIBFLAKEID_1.1 functions (struct flakeid_time), programs linked against
- * 1.0 the LIBFLAKEID_1.0 ones, which fill the 1.0 struct flakeid_parts
- * (struct timespec in this target's default time_t) and write nothing past
- * it.  Prints TAP.
+ * LIBFLAKEID_1.1 functions (struct flakeid_time) and the LIBFLAKEID_1.2
+ * flakeid_get_stats (the ceiling's members), programs linked against 1.0
+ * the LIBFLAKEID_1.0 ones, which fill the 1.0 struct flakeid_parts (struct
+ * timespec in this target's default time_t) and the 56-byte 1.0 struct
+ * flakeid_stats, and write nothing past them.  Prints TAP.
  *
  *   abi-compat PATH-TO-libflakeid.so
  */
@@ -12,10 +13,13 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-#include "flakeid.h"
+#include "internal.h"
 #include "../tap.h"
 
 struct parts_1_0 {
@@ -36,6 +40,82 @@ typedef int compose_1_0_fn(const struct flakeid_config *,
 typedef int decode_1_0_fn(struct flakeid *, uint64_t, struct parts_1_0 *);
 typedef int decode_with_fn(const struct flakeid_config *, uint64_t,
 			   struct flakeid_parts *);
+
+struct stats_1_0 {
+	uint64_t ids_issued;
+	uint64_t clock_steps_back;
+	uint64_t borrowed_ms;
+	uint64_t waits;
+	uint64_t refills;
+	int64_t ahead_ms;
+	uint64_t generation;
+};
+
+typedef int get_stats_1_0_fn(struct flakeid *, struct stats_1_0 *);
+typedef int get_stats_fn(struct flakeid *, struct flakeid_stats *);
+
+static const char *const stat_files[] = { "ids_issued", "clock_steps_back",
+	"borrowed_ms", "waits", "refills", "ahead_ms", "generation",
+	"until_ms", "until_wait_ms", "until_waits", "until_refused",
+	"vm_forks" };
+
+/* flakeid_get_stats at 1.0 and 1.2, on a handle whose sysfs is a directory. */
+static void stats_versions(void *lib)
+{
+	get_stats_1_0_fn *gs10 = (get_stats_1_0_fn *)dlvsym(lib,
+		"flakeid_get_stats", "LIBFLAKEID_1.0");
+	get_stats_fn *gs12 = (get_stats_fn *)dlvsym(lib, "flakeid_get_stats",
+						    "LIBFLAKEID_1.2");
+	char dir[] = "/tmp/flakeid-abi.XXXXXX", path[256];
+	struct {
+		struct stats_1_0 s;
+		unsigned char canary[40];
+	} old;
+	unsigned char canary[40];
+	struct flakeid_stats st;
+	struct flakeid *h;
+	size_t i;
+	FILE *f;
+	int ret;
+
+	ok(gs10 && gs12 && (void *)gs12 == dlsym(lib, "flakeid_get_stats") &&
+	   (void *)gs10 != (void *)gs12,
+	   "get_stats at LIBFLAKEID_1.0 and 1.2; 1.2 is the default");
+	h = calloc(1, sizeof(*h));
+	if (!gs10 || !gs12 || !h || !mkdtemp(dir)) {
+		free(h);
+		return;
+	}
+	h->fd = -1;
+	flakeid_set_sysfs_dir(h, dir);
+	for (i = 0; i < sizeof(stat_files) / sizeof(stat_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, stat_files[i]);
+		f = fopen(path, "w");
+		if (f) {
+			fprintf(f, "%s\n", i == 7 ? "none" : "11");
+			fclose(f);
+		}
+	}
+	memset(&old, 0xa5, sizeof(old));
+	memset(canary, 0xa5, sizeof(canary));
+	ret = gs10(h, &old.s);
+	ok(ret == 0 && old.s.ids_issued == 11 && old.s.generation == 11 &&
+	   !memcmp(old.canary, canary, sizeof(canary)),
+	   "1.0 get_stats fills the %zu-byte 1.0 struct and nothing past it",
+	   sizeof(old.s));
+	ret = gs12(h, &st);
+	ok(ret == 0 && st.generation == 11 && st.until_ms == FLAKEID_UNTIL_NONE &&
+	   st.until_wait_ms == 11 && st.vm_forks == 11,
+	   "1.2 get_stats fills the ceiling's members (%zu-byte struct)",
+	   sizeof(st));
+	for (i = 0; i < sizeof(stat_files) / sizeof(stat_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, stat_files[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+	flakeid_set_sysfs_dir(h, NULL);
+	free(h);
+}
 
 int main(int argc, char **argv)
 {
@@ -113,6 +193,7 @@ int main(int argc, char **argv)
 			      : ret == -EOVERFLOW && old.p.unix_ms == late_ms,
 	   "1.0 decode of 2106 with a %zu-byte time_t: %s", sizeof(time_t),
 	   flakeid_strerror(ret));
+	stats_versions(lib);
 	dlclose(lib);
 	return tap_done();
 }

@@ -21,11 +21,19 @@ CHECK(parts_app, offsetof(struct flakeid_parts, app_id) == 44);
 CHECK(parts_machine, offsetof(struct flakeid_parts, machine_id) == 48);
 CHECK(parts_sequence, offsetof(struct flakeid_parts, sequence) == 52);
 
-CHECK(stats_size, sizeof(struct flakeid_stats) == 56);
+/* 56 bytes in 1.0 (flakeid_get_stats@LIBFLAKEID_1.0 fills those), 96 now. */
+CHECK(stats_size, sizeof(struct flakeid_stats) == 96);
 CHECK(stats_ahead, offsetof(struct flakeid_stats, ahead_ms) == 40);
 CHECK(stats_generation, offsetof(struct flakeid_stats, generation) == 48);
+CHECK(stats_until, offsetof(struct flakeid_stats, until_ms) == 56);
+CHECK(stats_until_wait, offsetof(struct flakeid_stats, until_wait_ms) == 64);
+CHECK(stats_until_waits, offsetof(struct flakeid_stats, until_waits) == 72);
+CHECK(stats_until_refused, offsetof(struct flakeid_stats, until_refused) == 80);
+CHECK(stats_vm_forks, offsetof(struct flakeid_stats, vm_forks) == 88);
 
 CHECK(config_size, sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
 CHECK(config_floor, offsetof(struct flakeid_config, floor_ms) == 56);
+CHECK(config_until, offsetof(struct flakeid_config, until_ms) == 72);
+CHECK(config_vm_forks, offsetof(struct flakeid_config, vm_forks) == 80);
 CHECK(batch_size, sizeof(struct flakeid_batch) == FLAKEID_BATCH_SIZE_VER0);
 CHECK(decode_size, sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);

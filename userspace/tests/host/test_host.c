@@ -80,8 +80,9 @@ static void test_arithmetic(void)
 	ok(d.size == sizeof(d) && d.epoch_ms == 1704067200000ULL &&
 	   d.timestamp_bits == 41 && d.region_bits == 4 && d.app_bits == 3 &&
 	   d.machine_bits == 5 && d.sequence_bits == 10 &&
-	   d.max_borrow_ms == 1000 && d.region_id == 0,
-	   "default config is 41:4:3:5:10, epoch 2024-01-01");
+	   d.max_borrow_ms == 1000 && d.region_id == 0 &&
+	   d.until_ms == FLAKEID_UNTIL_NONE && d.vm_forks == 0,
+	   "default config is 41:4:3:5:10, epoch 2024-01-01, no ceiling");
 
 	/* The Go library's test: region 5, app 3, machine 10. */
 	memset(&p, 0, sizeof(p));
@@ -207,7 +208,7 @@ static void test_arithmetic(void)
 static void test_parse(void)
 {
 	struct flakeid_config c, cur;
-	unsigned int what;
+	struct settings w;
 	uint64_t v;
 	uint32_t v32;
 	char why[256];
@@ -255,58 +256,98 @@ static void test_parse(void)
 	   parse_layout("41:4:3:5:99999999999999999999", &c) == -EINVAL,
 	   "layout syntax errors are EINVAL");
 
-	memset(&c, 0, sizeof(c));
-	what = 0;
-	ret = parse_setting("region=1", &c, &what);
-	ret |= parse_setting("app_id=2", &c, &what);
-	ret |= parse_setting("machine=5", &c, &what);
-	ok(ret == 0 && what == FLAKEID_SET_IDS && c.region_id == 1 &&
-	   c.app_id == 2 && c.machine_id == 5,
+	memset(&w, 0, sizeof(w));
+	ret = parse_setting("region=1", &w);
+	ret |= parse_setting("app_id=2", &w);
+	ret |= parse_setting("machine=5", &w);
+	ok(ret == 0 && w.what == FLAKEID_SET_IDS && w.cfg.region_id == 1 &&
+	   w.cfg.app_id == 2 && w.cfg.machine_id == 5,
 	   "region=1 app_id=2 machine=5");
-	ret = parse_setting("epoch=1704067200000", &c, &what);
-	ret |= parse_setting("layout=41:0:0:10:12", &c, &what);
-	ret |= parse_setting("max_borrow_ms=60000", &c, &what);
-	ret |= parse_setting("floor=1800000000000", &c, &what);
-	ok(ret == 0 && c.epoch_ms == 1704067200000ULL &&
-	   c.machine_bits == 10 && c.sequence_bits == 12 &&
-	   c.max_borrow_ms == 60000 && c.floor_ms == 1800000000000ULL &&
-	   what == (FLAKEID_SET_IDS | FLAKEID_SET_EPOCH | FLAKEID_SET_LAYOUT |
-		    FLAKEID_SET_MAX_BORROW | FLAKEID_SET_FLOOR),
+	ret = parse_setting("epoch=1704067200000", &w);
+	ret |= parse_setting("layout=41:0:0:10:12", &w);
+	ret |= parse_setting("max_borrow_ms=60000", &w);
+	ret |= parse_setting("floor=1800000000000", &w);
+	ok(ret == 0 && w.cfg.epoch_ms == 1704067200000ULL &&
+	   w.cfg.machine_bits == 10 && w.cfg.sequence_bits == 12 &&
+	   w.cfg.max_borrow_ms == 60000 && w.cfg.floor_ms == 1800000000000ULL &&
+	   w.what == (FLAKEID_SET_IDS | FLAKEID_SET_EPOCH | FLAKEID_SET_LAYOUT |
+		      FLAKEID_SET_MAX_BORROW | FLAKEID_SET_FLOOR),
 	   "epoch= layout= max_borrow_ms= floor=");
-	ok(parse_setting("region_id=3", &c, &what) == -EEXIST,
+	ok(parse_setting("region_id=3", &w) == -EEXIST,
 	   "a key given twice is EEXIST");
-	what = 0;
-	ok(parse_setting("colour=1", &c, &what) == -ENOENT &&
-	   parse_setting("=1", &c, &what) == -ENOENT &&
-	   parse_setting("regionx=1", &c, &what) == -ENOENT,
+	memset(&w, 0, sizeof(w));
+	ok(parse_setting("colour=1", &w) == -ENOENT &&
+	   parse_setting("=1", &w) == -ENOENT &&
+	   parse_setting("regionx=1", &w) == -ENOENT &&
+	   parse_setting("untilx=1", &w) == -ENOENT,
 	   "unknown keys are ENOENT");
-	ok(parse_setting("region", &c, &what) == -EINVAL &&
-	   parse_setting("region=", &c, &what) == -EINVAL &&
-	   parse_setting("region=x", &c, &what) == -EINVAL &&
-	   parse_setting("region=4294967296", &c, &what) == -ERANGE &&
-	   parse_setting("layout=1:2", &c, &what) == -EINVAL && what == 0,
+	ok(parse_setting("region", &w) == -EINVAL &&
+	   parse_setting("region=", &w) == -EINVAL &&
+	   parse_setting("region=x", &w) == -EINVAL &&
+	   parse_setting("region=4294967296", &w) == -ERANGE &&
+	   parse_setting("layout=1:2", &w) == -EINVAL && w.what == 0,
 	   "bad values leave nothing set");
+
+	/* The ceiling: none, 0 (fence), a Unix ms up to KTIME_MAX in ms. */
+	ok(parse_until("none", &v) == 0 && v == FLAKEID_UNTIL_NONE &&
+	   parse_until("0", &v) == 0 && v == FLAKEID_UNTIL_FENCED &&
+	   parse_until("1800000000000", &v) == 0 && v == 1800000000000ULL &&
+	   parse_until("9223372036854", &v) == 0 && v == FLAKEID_UNTIL_MS_MAX,
+	   "until: none, 0, a Unix ms, 9223372036854");
+	ok(parse_until("9223372036855", &v) == -ERANGE &&
+	   parse_until("18446744073709551615", &v) == -ERANGE &&
+	   parse_until("None", &v) == -EINVAL &&
+	   parse_until("none ", &v) == -EINVAL &&
+	   parse_until("-1", &v) == -EINVAL && parse_until("", &v) == -EINVAL &&
+	   parse_until(NULL, &v) == -EINVAL,
+	   "until: past KTIME_MAX (2^64-1 too: it is not none), None, -1, empty refused");
+	memset(&w, 0, sizeof(w));
+	ret = parse_setting("until=none", &w);
+	ok(ret == 0 && w.what == FLAKEID_SET_UNTIL &&
+	   w.cfg.until_ms == FLAKEID_UNTIL_NONE, "until=none");
+	ok(parse_setting("until_ms=0", &w) == -EEXIST, "until_ms is until");
+	memset(&w, 0, sizeof(w));
+	w.cfg.until_ms = 7;
+	ok(parse_setting("until_ms=0", &w) == 0 && w.cfg.until_ms == 0 &&
+	   parse_setting("until_wait=60000", &w) == 0 &&
+	   w.until_wait_ms == 60000 &&
+	   w.what == (FLAKEID_SET_UNTIL | SET_UNTIL_WAIT),
+	   "until_ms=0 until_wait=60000");
+	memset(&w, 0, sizeof(w));
+	ok(parse_setting("until=9223372036855", &w) == -ERANGE &&
+	   parse_setting("until=soon", &w) == -EINVAL &&
+	   parse_setting("until_wait_ms=4294967296", &w) == -ERANGE &&
+	   w.what == 0, "until and until_wait: bad values set nothing");
 
 	flakeid_default_config(&cur);
 	cur.region_id = 5;
-	memset(&c, 0, sizeof(c));
-	c.machine_id = 40;
-	ok(check_settings(&c, FLAKEID_SET_MACHINE, &cur, why, sizeof(why)) ==
-		   -ERANGE && strstr(why, "5-bit machine"),
+	memset(&w, 0, sizeof(w));
+	w.cfg.machine_id = 40;
+	w.what = FLAKEID_SET_MACHINE;
+	ok(check_settings(&w, &cur, why, sizeof(why)) == -ERANGE &&
+	   strstr(why, "5-bit machine"),
 	   "machine=40 does not fit 5 bits: %s", why);
-	c = layout(41, 0, 0, 10, 12);
-	c.machine_id = 700;
-	ok(check_settings(&c, FLAKEID_SET_LAYOUT | FLAKEID_SET_MACHINE, &cur,
-			  why, sizeof(why)) == -ERANGE &&
+	w.cfg = layout(41, 0, 0, 10, 12);
+	w.cfg.machine_id = 700;
+	w.what = FLAKEID_SET_LAYOUT | FLAKEID_SET_MACHINE;
+	ok(check_settings(&w, &cur, why, sizeof(why)) == -ERANGE &&
 	   strstr(why, "set region"),
 	   "a layout dropping the region needs region=0: %s", why);
-	ok(check_settings(&c, FLAKEID_SET_LAYOUT | FLAKEID_SET_IDS, &cur, why,
-			  sizeof(why)) == 0,
+	w.what = FLAKEID_SET_LAYOUT | FLAKEID_SET_IDS;
+	ok(check_settings(&w, &cur, why, sizeof(why)) == 0,
 	   "layout 41:0:0:10:12 with region=0 app=0 machine=700 passes");
-	c.max_borrow_ms = 60001;
-	ok(check_settings(&c, FLAKEID_SET_MAX_BORROW, &cur, why,
-			  sizeof(why)) == -ERANGE,
+	w.cfg.max_borrow_ms = 60001;
+	w.what = FLAKEID_SET_MAX_BORROW;
+	ok(check_settings(&w, &cur, why, sizeof(why)) == -ERANGE,
 	   "max_borrow over 60000 is refused");
+	w.until_wait_ms = 60001;
+	w.what = SET_UNTIL_WAIT;
+	ok(check_settings(&w, &cur, why, sizeof(why)) == -ERANGE &&
+	   strstr(why, "until_wait=60001"), "until_wait over 60000 is refused: %s",
+	   why);
+	w.until_wait_ms = 60000;
+	ok(check_settings(&w, &cur, why, sizeof(why)) == 0,
+	   "until_wait 60000 passes");
 }
 
 static void test_format(void)
@@ -343,6 +384,14 @@ static void test_format(void)
 	ok(ret > 0 && !strcmp(buf, "{\"id\":\"132633959326918698\",\"time\":\"2025-01-01T00:00:00.123Z\",\"unix_ms\":1735689600123,\"timestamp\":31622400123,\"region_id\":5,\"app_id\":3,\"machine_id\":10,\"sequence\":42}"),
 	   "decode JSON: %s", buf);
 	ok(format_parts(&p, 1, buf, 16) == -ENOSPC, "short JSON buffer");
+
+	format_until(FLAKEID_UNTIL_NONE, buf, sizeof(buf));
+	ok(!strcmp(buf, "none"), "until none: %s", buf);
+	format_until(FLAKEID_UNTIL_FENCED, buf, sizeof(buf));
+	ok(!strcmp(buf, "0 fenced"), "until 0: %s", buf);
+	format_until(1735689600123ULL, buf, sizeof(buf));
+	ok(!strcmp(buf, "1735689600123 2025-01-01T00:00:00.123Z"),
+	   "until a Unix ms: %s", buf);
 }
 
 static void test_strerror(void)
@@ -353,6 +402,12 @@ static void test_strerror(void)
 	   !strcmp(flakeid_strerror(-ENOTTY), "not a flakeid device") &&
 	   !strcmp(flakeid_strerror(ENOTTY), "not a flakeid device"),
 	   "strerror: 0, -ENOTTY and ENOTTY");
+	m = flakeid_strerror(-EKEYEXPIRED);
+	ok(!strcmp(m, "this host may not issue IDs now (at the until_ms ceiling or fenced)"),
+	   "strerror(-EKEYEXPIRED): %s", m);
+	m = flakeid_strerror(-EAGAIN);
+	ok(strstr(m, "ceiling") != NULL, "strerror(-EAGAIN) names the ceiling: %s",
+	   m);
 	m = flakeid_strerror(INT_MIN);
 	ok(m && strstr(m, "-2147483648"), "strerror(INT_MIN): %s", m);
 	m = flakeid_strerror(-INT_MAX);
@@ -491,7 +546,9 @@ static void put_str(const char *path, const char *data)
 static void test_stats(void)
 {
 	static const char *const names[] = { "ids_issued", "clock_steps_back",
-		"borrowed_ms", "waits", "refills", "ahead_ms", "generation" };
+		"borrowed_ms", "waits", "refills", "ahead_ms", "generation",
+		"until_ms", "until_wait_ms", "until_waits", "until_refused",
+		"vm_forks" };
 	static const struct {
 		const char *name, *data;
 		int len, want;
@@ -512,6 +569,15 @@ static void test_stats(void)
 		{ "ahead_ms", "--5\n", -1, -EPROTO },
 		{ "ahead_ms", "9223372036854775808\n", -1, -ERANGE },
 		{ "ahead_ms", "-9223372036854775809\n", -1, -ERANGE },
+		{ "until_ms", "none\n\n", -1, -EPROTO },
+		{ "until_ms", "nonesuch\n", -1, -EPROTO },
+		{ "until_ms", "NONE\n", -1, -EPROTO },
+		{ "until_ms", "-1\n", -1, -EPROTO },
+		{ "until_ms", "9223372036855\n", -1, -EPROTO },
+		{ "until_ms", "18446744073709551615\n", -1, -EPROTO },
+		{ "until_wait_ms", "4294967296\n", -1, -ERANGE },
+		{ "until_waits", "x\n", -1, -EPROTO },
+		{ "vm_forks", "", -1, -EPROTO },
 	};
 	const char *dir = tmp_path("sysfs");
 	struct flakeid_stats st, keep;
@@ -532,8 +598,28 @@ static void test_stats(void)
 	put_str(path, "-12\n");
 	ret = flakeid_get_stats(&fake, &st);
 	ok(ret == 0 && st.ids_issued == 7 && st.generation == 7 &&
-	   st.ahead_ms == -12, "stats: counters read from a sysfs directory (%s)",
+	   st.ahead_ms == -12 && st.until_ms == 7 && st.until_wait_ms == 7 &&
+	   st.until_waits == 7 && st.until_refused == 7 && st.vm_forks == 7 &&
+	   st.reserved0 == 0,
+	   "stats: counters and the ceiling read from a sysfs directory (%s)",
 	   flakeid_strerror(ret));
+	snprintf(path, sizeof(path), "%s/until_ms", dir);
+	put_str(path, "none\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.until_ms == FLAKEID_UNTIL_NONE,
+	   "stats: until_ms \"none\" is FLAKEID_UNTIL_NONE (%s)",
+	   flakeid_strerror(ret));
+	put_str(path, "none");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.until_ms == FLAKEID_UNTIL_NONE,
+	   "stats: \"none\" without a newline too");
+	put_str(path, "0\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.until_ms == FLAKEID_UNTIL_FENCED, "stats: fenced is 0");
+	put_str(path, "9223372036854\n");
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.until_ms == FLAKEID_UNTIL_MS_MAX,
+	   "stats: until_ms up to KTIME_MAX in ms");
 	snprintf(path, sizeof(path), "%s/ids_issued", dir);
 	put_str(path, "18446744073709551615");
 	snprintf(path, sizeof(path), "%s/ahead_ms", dir);
@@ -575,14 +661,192 @@ static void test_stats(void)
 			good = 0;
 		}
 	}
-	ok(good, "stats: trailing garbage, empty, signs, hex, NUL are EPROTO, overflow ERANGE, nothing stored");
+	ok(good, "stats: trailing garbage, empty, signs, hex, NUL, a bad until_ms are EPROTO, overflow ERANGE, nothing stored");
+
+	/* The 1.0 function reads only the 1.0 files: garbage past them is
+	 * not its business. */
+	snprintf(path, sizeof(path), "%s/until_ms", dir);
+	put_str(path, "garbage\n");
+	ok(flakeid__get_stats(&fake, &st, 0) == 0 && st.until_ms == 0 &&
+	   flakeid_get_stats(&fake, &st) == -EPROTO,
+	   "stats: the 1.0 counters alone ignore until_ms; 1.2 refuses garbage");
+
+	/* A module from before the ceiling: no ceiling, zeros. */
+	for (i = 7; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	memset(&st, 0xa5, sizeof(st));
+	ret = flakeid_get_stats(&fake, &st);
+	ok(ret == 0 && st.ids_issued == 7 && st.until_ms == FLAKEID_UNTIL_NONE &&
+	   st.until_wait_ms == 0 && st.until_waits == 0 &&
+	   st.until_refused == 0 && st.vm_forks == 0 && st.reserved0 == 0,
+	   "stats: no until_ms file (an older module) is no ceiling, zero counters (%s)",
+	   flakeid_strerror(ret));
+	ok(flakeid__until_unknown(&fake) == 1,
+	   "config: an older module's 0 in until_ms is not a fence");
+	snprintf(path, sizeof(path), "%s/until_ms", dir);
+	put_str(path, "0\n");
+	ok(flakeid__until_unknown(&fake) == 0,
+	   "config: with an until_ms file, 0 is a fence");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/until_wait_ms", dir);
+	put_str(path, "1000\n");
+	snprintf(path, sizeof(path), "%s/until_ms", dir);
+	put_str(path, "5\n");
+	ok(flakeid_get_stats(&fake, &st) == -ENOENT,
+	   "stats: until_ms without the counters beside it is ENOENT");
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/until_wait_ms", dir);
+	unlink(path);
 	snprintf(path, sizeof(path), "%s/waits", dir);
 	unlink(path);
 	ok(flakeid_get_stats(&fake, &st) == -ENOENT, "stats: a missing file is ENOENT");
+	flakeid_set_sysfs_dir(&fake, tmp_path("nowhere"));
+	ok(flakeid__until_unknown(&fake) == 0,
+	   "config: no sysfs directory at all: 0 stays a fence");
+	flakeid_set_sysfs_dir(&fake, dir);
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		unlink(path);
+	}
+	rmdir(dir);
+	flakeid_set_sysfs_dir(&fake, NULL);
+}
+
+/* The configuration a handle with fd -1 reads (linked with --wrap). */
+static struct flakeid_config fake_cur;
+
+int __real_flakeid__read_config(int fd, struct flakeid_config *cfg);
+int __wrap_flakeid__read_config(int fd, struct flakeid_config *cfg);
+
+int __wrap_flakeid__read_config(int fd, struct flakeid_config *cfg)
+{
+	if (fd != -1)
+		return __real_flakeid__read_config(fd, cfg);
+	*cfg = fake_cur;
+	return 0;
+}
+
+static const char *get_str(const char *path)
+{
+	static char buf[256];
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+
+	if (f) {
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		fclose(f);
+	}
+	buf[n] = '\0';
+	return f ? buf : "(missing)";
+}
+
+/*
+ * flakeid_set_config()'s until_ms and flakeid_set_until_wait() against a
+ * sysfs directory of plain files.  A missing machine_id file makes the
+ * machine store fail, which shows whether until_ms was stored before it.
+ */
+static void test_set_until(void)
+{
+	static const char *const names[] = { "machine_id", "until_ms",
+		"until_wait_ms", "generation" };
+	const char *dir = tmp_path("sysfs-set");
+	char upath[512], wpath[512], mpath[512];
+	struct flakeid_config c;
+	struct flakeid fake;
+	size_t i;
+	int ret;
+
+	memset(&fake, 0, sizeof(fake));
+	fake.fd = -1;
+	mkdir(dir, 0700);
+	flakeid_set_sysfs_dir(&fake, dir);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(upath, sizeof(upath), "%s/%s", dir, names[i]);
+		put_str(upath, "");
+	}
+	snprintf(upath, sizeof(upath), "%s/until_ms", dir);
+	snprintf(wpath, sizeof(wpath), "%s/until_wait_ms", dir);
+	snprintf(mpath, sizeof(mpath), "%s/machine_id", dir);
+	flakeid_default_config(&fake_cur);
+	fake_cur.until_ms = 1000;
+
+	c = fake_cur;
+	c.until_ms = FLAKEID_UNTIL_NONE;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_UNTIL);
+	ok(ret == 0 && !strcmp(get_str(upath), "none\n"),
+	   "set until: FLAKEID_UNTIL_NONE writes \"none\" (%s)",
+	   flakeid_strerror(ret));
+	c.until_ms = 1800000000000ULL;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_UNTIL);
+	ok(ret == 0 && !strcmp(get_str(upath), "1800000000000\n"),
+	   "set until: a Unix ms");
+	/* The library writes as to sysfs, without truncating. */
+	put_str(upath, "");
+	c.until_ms = FLAKEID_UNTIL_FENCED;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_UNTIL);
+	ok(ret == 0 && !strcmp(get_str(upath), "0\n"), "set until: 0 fences");
+	c.until_ms = FLAKEID_UNTIL_MS_MAX;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_UNTIL);
+	ok(ret == 0 && !strcmp(get_str(upath), "9223372036854\n"),
+	   "set until: KTIME_MAX in ms");
+	put_str(upath, "");
+	c.until_ms = FLAKEID_UNTIL_MS_MAX + 1;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_UNTIL);
+	c.until_ms = FLAKEID_UNTIL_NONE - 1;
+	ret = ret == -ERANGE ? flakeid_set_config(&fake, &c, FLAKEID_SET_UNTIL)
+			     : ret;
+	ok(ret == -ERANGE && !*get_str(upath),
+	   "set until: past KTIME_MAX in ms is ERANGE, nothing written (%s)",
+	   flakeid_strerror(ret));
+	c.until_ms = FLAKEID_UNTIL_NONE - 1;
+	ok(flakeid_set_config(&fake, &c, FLAKEID_SET_MACHINE) == 0,
+	   "set: until_ms is not looked at without FLAKEID_SET_UNTIL");
+
+	/* Order: a raise after the other stores, a lowering or fence before. */
+	unlink(mpath);
+	put_str(upath, "");
+	c.machine_id = 3;
+	c.until_ms = 2000;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_MACHINE | FLAKEID_SET_UNTIL);
+	ok(ret == -ENOENT && !*get_str(upath),
+	   "set until: a raise (1000 -> 2000) is stored after machine_id (%s)",
+	   flakeid_strerror(ret));
+	c.until_ms = 500;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_MACHINE | FLAKEID_SET_UNTIL);
+	ok(ret == -ENOENT && !strcmp(get_str(upath), "500\n"),
+	   "set until: a lowering (1000 -> 500) is stored before machine_id");
+	put_str(upath, "");
+	c.until_ms = 0;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_MACHINE | FLAKEID_SET_UNTIL);
+	ok(ret == -ENOENT && !strcmp(get_str(upath), "0\n"),
+	   "set until: a fence is stored before machine_id");
+	fake_cur.until_ms = FLAKEID_UNTIL_FENCED;
+	put_str(upath, "0\n");
+	c.until_ms = FLAKEID_UNTIL_NONE;
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_MACHINE | FLAKEID_SET_UNTIL);
+	ok(ret == -ENOENT && !strcmp(get_str(upath), "0\n"),
+	   "set until: unfencing is stored after machine_id");
+	put_str(mpath, "");
+	ret = flakeid_set_config(&fake, &c, FLAKEID_SET_MACHINE | FLAKEID_SET_UNTIL);
+	ok(ret == 0 && !strcmp(get_str(mpath), "3\n") &&
+	   !strcmp(get_str(upath), "none\n"),
+	   "set until: machine_id then unfence (%s)", flakeid_strerror(ret));
+
+	ok(flakeid_set_until_wait(&fake, 60001) == -ERANGE && !*get_str(wpath),
+	   "set until_wait: over 60000 is ERANGE, nothing written");
+	ok(flakeid_set_until_wait(&fake, 0) == 0 &&
+	   !strcmp(get_str(wpath), "0\n") && (put_str(wpath, ""), 1) &&
+	   flakeid_set_until_wait(&fake, 60000) == 0 &&
+	   !strcmp(get_str(wpath), "60000\n") &&
+	   flakeid_set_until_wait(NULL, 5) == -EINVAL,
+	   "set until_wait: 0 and 60000 written, NULL handle EINVAL");
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(upath, sizeof(upath), "%s/%s", dir, names[i]);
+		unlink(upath);
 	}
 	rmdir(dir);
 	flakeid_set_sysfs_dir(&fake, NULL);
@@ -593,14 +857,18 @@ struct run {
 	char out[8192], err[8192];
 };
 
+/* The first @size - 1 bytes; the rest is read and dropped. */
 static void slurp(int fd, char *buf, size_t size)
 {
+	char drop[4096];
 	size_t n = 0;
 	ssize_t r;
 
 	while (n < size - 1 && (r = read(fd, buf + n, size - 1 - n)) > 0)
 		n += (size_t)r;
 	buf[n] = '\0';
+	while (n == size - 1 && read(fd, drop, sizeof(drop)) > 0)
+		;
 }
 
 /* Runs the command with @args (NULL-terminated); stdout and stderr kept. */
@@ -667,7 +935,8 @@ static void test_cli(const char *bin)
 
 	run(&r, bin, "--help", NULL);
 	ok(r.status == 0 && strstr(r.out, "Usage: flakeid") &&
-	   strstr(r.out, "Exit codes"), "--help");
+	   strstr(r.out, "Exit codes") && strstr(r.out, "7 this host may not issue IDs now"),
+	   "--help");
 	run(&r, bin, "--version", NULL);
 	ok(r.status == 0 && !strncmp(r.out, "flakeid 1.", 10), "--version: %.*s",
 	   (int)strcspn(r.out, "\n"), r.out);
@@ -847,6 +1116,118 @@ static void test_cli_output(const char *bin)
 	unsetenv("FLAKEID_FAKE_TAKEN");
 }
 
+/*
+ * The ceiling through the command, on the fake device: the exit code and
+ * line for EKEYEXPIRED, config and stats (plain and JSON), and the stores
+ * until= and until_wait= make in a sysfs directory of plain files.
+ */
+static void test_cli_ceiling(const char *bin)
+{
+	static const char *const names[] = { "ids_issued", "clock_steps_back",
+		"borrowed_ms", "waits", "refills", "ahead_ms", "generation",
+		"until_ms", "until_wait_ms", "until_waits", "until_refused",
+		"vm_forks" };
+	static struct run r;
+	const char *dir = tmp_path("sysfs-cli");
+	char path[512];
+	size_t i;
+
+	mkdir(dir, 0700);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		put_str(path, i == 7 ? "1800000000000\n" : i == 8 ? "250\n" :
+			      "3\n");
+	}
+
+	setenv("FLAKEID_FAKE_UNTIL", "0", 1);
+	run(&r, bin, "--device", "fake", "-n", "5", NULL);
+	ok(r.status == 7 && !*r.out && one_line_error(&r, "fenced (until_ms 0)"),
+	   "fenced: -n 5 exits 7, one line, no IDs");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config", NULL);
+	ok(r.status == 0 && strstr(r.out, "\nuntil_ms 0 fenced\n") &&
+	   strstr(r.out, "\nuntil_wait_ms 250\n") &&
+	   strstr(r.out, "\nvm_forks 0\n"),
+	   "fenced: config shows until_ms 0 fenced, until_wait_ms, vm_forks");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config", "--json", NULL);
+	ok(r.status == 0 && lines(r.out) == 1 &&
+	   strstr(r.out, ",\"until_ms\":0,\"until\":null,\"fenced\":true,\"until_wait_ms\":250,\"vm_forks\":0}\n"),
+	   "fenced: config --json: %.*s",
+	   (int)strcspn(r.out, "\n"), r.out);
+
+	setenv("FLAKEID_FAKE_UNTIL", "1800000000000", 1);
+	setenv("FLAKEID_FAKE_LIMIT", "4096", 1);
+	setenv("FLAKEID_FAKE_TAKEN", tmp_path("taken"), 1);
+	run(&r, bin, "--device", "fake", "-n", "5000", NULL);
+	ok(r.status == 7 && !strncmp(r.out, "1000\n1001\n", 10) &&
+	   fake_taken() == 4096 &&
+	   one_line_error(&r, "at the ceiling until_ms 1800000000000 2027-01-15T08:00:00.000Z"),
+	   "at the ceiling: -n 5000 prints the first 4096, exits 7 naming the ceiling");
+	unlink(tmp_path("taken"));
+	unsetenv("FLAKEID_FAKE_TAKEN");
+	unsetenv("FLAKEID_FAKE_LIMIT");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config", "--json", NULL);
+	ok(r.status == 0 &&
+	   strstr(r.out, "\"until_ms\":1800000000000,\"until\":\"2027-01-15T08:00:00.000Z\",\"fenced\":false,"),
+	   "ceiling: config --json has until_ms, until and fenced false");
+	unsetenv("FLAKEID_FAKE_UNTIL");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config", "--json", NULL);
+	ok(r.status == 0 &&
+	   strstr(r.out, "\"until_ms\":null,\"until\":null,\"fenced\":false,"),
+	   "no ceiling: config --json has until_ms null");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config", NULL);
+	ok(r.status == 0 && strstr(r.out, "\nuntil_ms none\n"),
+	   "no ceiling: config shows until_ms none");
+
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "stats", NULL);
+	ok(r.status == 0 && strstr(r.out, "\ngeneration 3\n") &&
+	   strstr(r.out, "\nuntil_ms 1800000000000 2027-01-15T08:00:00.000Z\nuntil_wait_ms 250\nuntil_waits 3\nuntil_refused 3\nvm_forks 3\n"),
+	   "stats shows the ceiling and its counters");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "stats", "--json", NULL);
+	ok(r.status == 0 && lines(r.out) == 1 &&
+	   strstr(r.out, ",\"generation\":3,\"until_ms\":1800000000000,\"until\":\"2027-01-15T08:00:00.000Z\",\"fenced\":false,\"until_wait_ms\":250,\"until_waits\":3,\"until_refused\":3,\"vm_forks\":3}\n"),
+	   "stats --json: %.*s",
+	   (int)strcspn(r.out, "\n"), r.out);
+	snprintf(path, sizeof(path), "%s/until_ms", dir);
+	put_str(path, "none\n");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "stats", "--json", NULL);
+	ok(r.status == 0 && strstr(r.out, "\"until_ms\":null,\"until\":null,\"fenced\":false,"),
+	   "stats --json: no ceiling is null");
+
+	put_str(path, "");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config",
+	    "until=1800000000000", NULL);
+	ok(r.status == 0 && !strcmp(get_str(path), "1800000000000\n"),
+	   "config until=1800000000000 stores it");
+	put_str(path, "");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config", "until_ms=none",
+	    NULL);
+	ok(r.status == 0 && !strcmp(get_str(path), "none\n"),
+	   "config until_ms=none stores none");
+	snprintf(path, sizeof(path), "%s/until_wait_ms", dir);
+	put_str(path, "");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config",
+	    "until_wait=0", NULL);
+	ok(r.status == 0 && !strcmp(get_str(path), "0\n"),
+	   "config until_wait=0 stores it");
+	run(&r, bin, "--device", "fake", "--sysfs", dir, "config",
+	    "until_wait=60001", NULL);
+	ok(r.status == 5 && one_line_error(&r, "until_wait=60001 is above 60000") &&
+	   !strcmp(get_str(path), "0\n"),
+	   "config until_wait=60001 exits 5, nothing stored");
+	run(&r, bin, "--device", "fake", "config", "until=9223372036855", NULL);
+	ok(r.status == 2 && one_line_error(&r, "past the kernel's time range"),
+	   "config until=9223372036855 exits 2");
+	run(&r, bin, "--device", "fake", "config", "until=soon", NULL);
+	ok(r.status == 2 && one_line_error(&r, "until=soon"),
+	   "config until=soon exits 2");
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	test_arithmetic();
@@ -860,10 +1241,13 @@ int main(int argc, char **argv)
 	}
 	test_open();
 	test_stats();
+	test_set_until();
 	if (argc > 1)
 		test_cli(argv[1]);
-	if (argc > 2)
+	if (argc > 2) {
 		test_cli_output(argv[2]);
+		test_cli_ceiling(argv[2]);
+	}
 	unlink(tmp_path("fifo"));
 	unlink(tmp_path("file"));
 	rmdir(tmpdir);
