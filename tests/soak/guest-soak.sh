@@ -27,7 +27,7 @@ if [ -n "$SOAK_SELFTEST" ]; then
 	tap $? "soak self-test: the planted duplicate is the one finding (exit $rc)"
 else
 	[ "$rc" = 0 ]
-	tap $? "soak: no duplicate, every ID decodes to a configuration that was set (exit $rc)"
+	tap $? "soak: no duplicate, IDs decode to the configurations set in their order, EOVERFLOW only when exhausted, bad loads refused (exit $rc)"
 fi
 rmmod flakeid
 tap $? "rmmod after the soak"
