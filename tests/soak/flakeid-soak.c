@@ -36,8 +36,10 @@
  * every later ID above every earlier one, the configurations the IDs
  * decode to must follow the order they were set in.  The first ID of a
  * file opened after a reload must exceed every ID from before it.  Prints
- * its figures; exit 0 only with zero duplicates and zero violations.  -T plants one duplicate before the check, to prove
- * the check finds it (the run must then report exactly one and fail).
+ * its figures; exit 0 only with zero duplicates and zero violations.  -T
+ * plants one duplicate and one ID from no configuration (the first ID
+ * with its timestamp set to 1 ms) before the check, to prove the check
+ * finds them (the run must then report exactly one of each and fail).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -1129,11 +1131,21 @@ int main(int argc, char **argv)
 		const uint8_t *p = r->arena + r->runs[0].start;
 		struct run *run = &r->runs[r->nruns++];
 
+		uint64_t first = get_varint(&p), sh = shift_of(configs[0].s.layout);
+
 		run->start = r->used;
-		put_varint(r, get_varint(&p));
+		put_varint(r, first);
 		run->end = r->used;
 		run->count = 1;
 		printf("soak: self-test: planted one duplicate\n");
+		if (r->nruns < sizeof(r->runs) / sizeof(r->runs[0])) {
+			run = &r->runs[r->nruns++];
+			run->start = r->used;
+			put_varint(r, (first & ((1ULL << sh) - 1)) | 1ULL << sh);
+			run->end = r->used;
+			run->count = 1;
+			printf("soak: self-test: planted one ID stamped 1 ms after the epoch\n");
+		}
 	}
 	start = mono_s();
 	v = verify();

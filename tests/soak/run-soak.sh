@@ -14,7 +14,8 @@
 # every ~200 ms, kernel debug, 8 vCPUs, 3 GiB.  The IDs are checked in the
 # guest (see tests/soak/flakeid-soak.c); the figures are printed and kept
 # in build/soak/last-result.txt.  Ends with "N passed, N failed".
-# --selftest plants one duplicate and passes only if the check finds it.
+# --selftest plants a duplicate and a stray ID; passes only if the check
+# finds both and nothing else.
 set -u
 
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -33,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--mem) SMEM=$2; shift ;;
 	--seed) SEED=$2; shift ;;
 	--selftest) SELFTEST=1 ;;
-	*) sed -n '3,17s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
