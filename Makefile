@@ -122,6 +122,7 @@ fuzz:
 soak:
 	$(Q)tests/soak/run-soak.sh --ids $(SOAK_IDS)
 
-# A short soak with one duplicate planted: passes only if it is found.
+# A short soak with a duplicate and a stray ID planted: passes only if both
+# are found.
 soak-selftest:
 	$(Q)tests/soak/run-soak.sh --ids 1000000 --secs 120 --selftest
