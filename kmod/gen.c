@@ -303,6 +303,7 @@ static u64 flakeid_clock_sync_ns_locked(void)
 
 static u64 flakeid_clock_sync_locked(void)
 {
+	lockdep_assert_held(&flakeid_state.lock);
 	return div_u64(flakeid_clock_sync_ns_locked(), NSEC_PER_MSEC);
 }
 
