@@ -16,8 +16,12 @@ FW=/sys/firmware/qemu_fw_cfg/by_name/opt/flakeid
 T=/tests
 
 mode=$(sed -n 's/.*flakeid_vmfork=\([a-z]*\).*/\1/p' /proc/cmdline)
-batches=$(sed -n 's/.*flakeid_vmfork_batches=\([0-9]*\).*/\1/p' /proc/cmdline)
-: "${batches:=120}"
+# Phase 1: BATCHES batches of IDS IDs, MS ms apart (default 120:16:50).
+arg() {
+	sed -n "s/.*flakeid_vmfork_$1=\([0-9]*\).*/\1/p" /proc/cmdline
+}
+batches=$(arg batches) ids=$(arg ids) ms=$(arg ms)
+: "${batches:=120}" "${ids:=16}" "${ms:=50}"
 
 state() {
 	echo "V $1 machine_id=$(cat $SYS/machine_id) vm_forks=$(cat $SYS/vm_forks)" \
@@ -44,8 +48,8 @@ state boot
 
 case $mode in
 fork)
-	# 16 IDs every 50 ms; a restored copy gets EKEYEXPIRED once fenced.
-	"$T/flakeid_vmfork" 1 "$batches" 16 50
+	# A restored copy gets EKEYEXPIRED once fenced.
+	"$T/flakeid_vmfork" 1 "$batches" "$ids" "$ms"
 	rc=$?
 	if [ "$rc" = 0 ]; then
 		state end
@@ -68,13 +72,14 @@ fork)
 	fi
 	echo none >$SYS/until_ms || echo "V error until_ms=none refused"
 	state unfenced
+	# Phase 2: 40 batches of 16.
 	"$T/flakeid_vmfork" 2 40 16 50
 	rc=$?
 	state end
 	[ "$rc" = 0 ]
 	;;
 loadvm)
-	"$T/flakeid_vmfork" 1 "$batches" 16 50
+	"$T/flakeid_vmfork" 1 "$batches" "$ids" "$ms"
 	rc=$?
 	state end
 	[ "$rc" = 0 ]

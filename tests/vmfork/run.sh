@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # VM restore and clone (`make check-vmfork`): QEMU guests with
 # `-device vmgenid` (a new generation ID in every QEMU process) run
-# tests/vmfork/guest.sh, which issues 16 IDs every 50 ms and prints them.
+# tests/vmfork/guest.sh, which issues IDs in batches (16 every 50 ms) and
+# prints them.
 #
 #   run.sh [--kernel NAME]   NAME: stock (default) or one tests/kernels knows
 #
@@ -27,6 +28,7 @@
 # printed as a note.  TAP lines, then "N passed, N failed".  Files in
 # build/vmfork/NAME/.
 set -u
+export LC_ALL=C	# one collation for sort, uniq and comm
 
 . "$(dirname "$0")/../../scripts/lib.sh"
 TOP=$(flakeid_top "$0")
@@ -47,8 +49,14 @@ done
 OUT=$TOP/build/vmfork/$KNAME
 rm -rf "$OUT"
 mkdir -p "$OUT"
-SNAP_AT=30	# A's batches before the snapshot
-BATCHES=120	# A's batches in all: about 6 s of IDs, 4.5 after the snapshot
+# Phase 1: IDS IDs every MS ms (FLAKEID_VMFORK_IDS, FLAKEID_VMFORK_MS;
+# default 16 every 50 ms).  A saves its state after 1.5 s of it and goes on
+# for 4.5 s more.
+IDS=${FLAKEID_VMFORK_IDS:-16}
+MS=${FLAKEID_VMFORK_MS:-50}
+SNAP_AT=$((1500 / MS))
+BATCHES=$((6000 / MS))
+PHASE1="flakeid_vmfork_batches=$BATCHES flakeid_vmfork_ids=$IDS flakeid_vmfork_ms=$MS"
 
 finish() {
 	tap_plan
@@ -156,13 +164,14 @@ ids_of() {
 }
 
 # window COPY: "BATCHES IDS FENCE_MS" for the phase-1 batches COPY read
-# after it resumed and before its fence.  A line A printed too (same second
+# after it resumed and before its fence; their IDs go to COPY.window.  A line A printed too (same second
 # RDRAND value) was read before the snapshot.  FENCE_MS: guest time from
 # A's last batch read before the snapshot to COPY's first refused read, an
 # upper bound on the fence's delay.
 window() {
-	awk -v A="$OUT/a.txt" '
+	awk -v A="$OUT/a.txt" -v W="${1%.txt}.window" '
 	BEGIN {
+		printf "" > W
 		while ((getline l < A) > 0) {
 			split(l, f, " ")
 			if (f[1] == "I" && f[2] == 1) {
@@ -182,6 +191,8 @@ window() {
 		}
 		b++
 		n += NF - 7
+		for (i = 8; i <= NF; i++)
+			print $i > W
 	}
 	END { printf "%d %d %s\n", b, n, fence == "" ? "none" : fence }' "$1"
 }
@@ -189,7 +200,7 @@ window() {
 # --- A: boot, snapshot, go on ---------------------------------------------------
 note "A: boot, then after $SNAP_AT batches: migrate to a file, cont"
 guest a 1 0000000000000 --monitor "$OUT/a.sock" --save-initrd "$OUT/initrd.gz" \
-	--append "$APPEND flakeid_vmfork=fork flakeid_vmfork_batches=$BATCHES" &
+	--append "$APPEND flakeid_vmfork=fork $PHASE1" &
 apid=$!
 saved=1
 if wait_lines "$OUT/a.txt" '^I 1 ' "$SNAP_AT" 300 "$apid"; then
@@ -252,7 +263,7 @@ report_window() {
 # --- restore ----------------------------------------------------------------
 note "restore: a new QEMU process from the file, same machine_id, floor_ms $a_floor"
 guest r 1 "$a_floor" --incoming "$OUT/state" --initrd "$OUT/initrd.gz" \
-	--append "$APPEND flakeid_vmfork=fork flakeid_vmfork_batches=$BATCHES"
+	--append "$APPEND flakeid_vmfork=fork $PHASE1"
 rrc=$?
 fenced r
 tap $? "restore: resumed from the file and fenced itself (vm_forks $(field "$OUT/r.txt" fenced vm_forks), until_ms $(field "$OUT/r.txt" fenced until_ms), reads fail with EKEYEXPIRED, logged)"
@@ -263,10 +274,10 @@ tap $? "restore: after floor_ms=$a_floor and until_ms=none, issued 640 IDs, all 
 # --- clone ---------------------------------------------------------------------
 note "clone: two QEMU processes at once from the same file, machine_id 2 and 3"
 guest c2 2 0000000000000 --incoming "$OUT/state" --initrd "$OUT/initrd.gz" \
-	--append "$APPEND flakeid_vmfork=fork flakeid_vmfork_batches=$BATCHES" &
+	--append "$APPEND flakeid_vmfork=fork $PHASE1" &
 c2pid=$!
 guest c3 3 0000000000000 --incoming "$OUT/state" --initrd "$OUT/initrd.gz" \
-	--append "$APPEND flakeid_vmfork=fork flakeid_vmfork_batches=$BATCHES"
+	--append "$APPEND flakeid_vmfork=fork $PHASE1"
 c3rc=$?
 wait "$c2pid"
 c2rc=$?
@@ -283,21 +294,30 @@ done
 # --- no ID twice ------------------------------------------------------------------
 # Whole lines first: a copy's repeat of a line A printed goes; IDs issued
 # after the snapshot are on lines of their own (their RDRAND values differ).
+# The IDs a copy issued before its fence took effect are judged apart.
 cat "$OUT/a.txt" "$OUT/r.txt" "$OUT/c2.txt" "$OUT/c3.txt" | grep -E '^I ' |
-	sort -u | ids_of - >"$OUT/all-ids"
-sort "$OUT/all-ids" | uniq -d >"$OUT/dup-ids"
+	sort -u | ids_of - | sort >"$OUT/all-ids"
+sort -u "$OUT/r.window" "$OUT/c2.window" "$OUT/c3.window" >"$OUT/window-ids"
+uniq -d "$OUT/all-ids" >"$OUT/all-dups"
+comm -23 "$OUT/all-dups" "$OUT/window-ids" >"$OUT/dup-ids"
+comm -12 "$OUT/all-dups" "$OUT/window-ids" >"$OUT/window-dups"
 total=$(wc -l <"$OUT/all-ids")
 dups=$(wc -l <"$OUT/dup-ids")
 [ "$dups" = 0 ] && [ "$total" -gt 3000 ]
-tap $? "0 IDs in common across the original, the restore and the two clones ($dups duplicates among $total IDs)"
+tap $? "0 IDs in common across the original, the restore and the two clones, the fence windows apart ($dups duplicates among $total IDs)"
 head -n 5 "$OUT/dup-ids" | sed 's/^/# duplicate: /'
+win=$(cat "$OUT/r.window" "$OUT/c2.window" "$OUT/c3.window" | wc -l)
+wdups=$(wc -l <"$OUT/window-dups")
+[ "$wdups" = 0 ]
+tap $? "fence windows: the copies issued $win IDs after resuming, before the fence; $wdups of them issued elsewhere too"
+head -n 5 "$OUT/window-dups" | sed 's/^/# duplicate in a window: /'
 
 # --- negative control: savevm / loadvm in one process -------------------------------
 note "negative control: savevm, then loadvm, in one QEMU process"
 qemu-img create -q -f qcow2 "$OUT/snap.qcow2" 64M
 guest n 1 0000000000000 --monitor "$OUT/n.sock" \
 	--qemu-arg -drive --qemu-arg "file=$OUT/snap.qcow2,if=none,id=snap,format=qcow2" \
-	--append "$APPEND flakeid_vmfork=loadvm flakeid_vmfork_batches=100" &
+	--append "$APPEND flakeid_vmfork=loadvm" &
 npid=$!
 loaded=1
 if wait_lines "$OUT/n.txt" '^I 1 ' 10 300 "$npid" &&
