@@ -123,6 +123,11 @@ hmp() {
 	python3 "$HMP" "$@"
 }
 
+# why NAME STATUS: the runner's last words when guest NAME failed.
+why() {
+	[ "$2" = 0 ] || tail -n 3 "$OUT/$1.err" | sed 's/^/# /'
+}
+
 # wait_lines FILE REGEX COUNT SECONDS PID: until FILE has COUNT lines
 # matching REGEX; fails when PID ends or time runs out.
 wait_lines() {
@@ -210,6 +215,7 @@ if wait_lines "$OUT/a.txt" '^I 1 ' "$SNAP_AT" 300 "$apid"; then
 fi
 wait "$apid"
 arc=$?
+why a "$arc"
 [ "$(field "$OUT/a.txt" boot vm_forks)" = 0 ] && [ "$(field "$OUT/a.txt" boot until_ms)" = none ]
 tap $? "A: booted with vmgenid, module loaded, vm_forks 0, until_ms none"
 tap $saved "A: state saved with migrate \"exec:cat > FILE\" (completed), then cont"
@@ -265,6 +271,7 @@ note "restore: a new QEMU process from the file, same machine_id, floor_ms $a_fl
 guest r 1 "$a_floor" --incoming "$OUT/state" --initrd "$OUT/initrd.gz" \
 	--append "$APPEND flakeid_vmfork=fork $PHASE1"
 rrc=$?
+why r "$rrc"
 fenced r
 tap $? "restore: resumed from the file and fenced itself (vm_forks $(field "$OUT/r.txt" fenced vm_forks), until_ms $(field "$OUT/r.txt" fenced until_ms), reads fail with EKEYEXPIRED, logged)"
 report_window r
@@ -281,6 +288,8 @@ guest c3 3 0000000000000 --incoming "$OUT/state" --initrd "$OUT/initrd.gz" \
 c3rc=$?
 wait "$c2pid"
 c2rc=$?
+why c2 "$c2rc"
+why c3 "$c3rc"
 for c in 2 3; do
 	fenced "c$c"
 	tap $? "clone $c: resumed from the file and fenced itself (vm_forks $(field "$OUT/c$c.txt" fenced vm_forks), until_ms $(field "$OUT/c$c.txt" fenced until_ms), reads fail with EKEYEXPIRED, logged)"
@@ -328,6 +337,7 @@ if wait_lines "$OUT/n.txt" '^I 1 ' 10 300 "$npid" &&
 fi
 wait "$npid"
 nrc=$?
+why n "$nrc"
 # loadvm took the guest back: a batch number goes down.  Lines printed
 # twice (in flight at savevm) count once.  After that point, count the IDs
 # stamped with a millisecond the discarded run had used already (timestamp
