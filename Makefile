@@ -131,7 +131,8 @@ soak-selftest:
 # cloned twice: each copy fences itself, then issues again under a new
 # floor or machine_id, and no ID appears twice; savevm/loadvm in one QEMU
 # process is the negative control.  TAP lines, then "N passed, N failed".
-# VMFORK_KERNEL=debug runs it on the debug kernel (tests/kernels/).
+# VMFORK_KERNEL=NAME runs it on another test kernel (tests/kernels/); it
+# skips on one without CONFIG_VMGENID, such as the debug kernel.
 .PHONY: check-vmfork
 
 VMFORK_KERNEL ?= stock
