@@ -126,3 +126,18 @@ soak:
 # are found.
 soak-selftest:
 	$(Q)tests/soak/run-soak.sh --ids 1000000 --secs 120 --selftest
+
+# VM restore and clone
+# A running guest (QEMU, -device vmgenid) saved to a file, restored once and
+# cloned twice: each copy fences itself, then issues again under a new
+# floor or machine_id, and no ID appears twice; savevm/loadvm in one QEMU
+# process is the negative control.  TAP lines, then "N passed, N failed".
+# VMFORK_KERNEL=NAME runs it on another test kernel (tests/kernels/); it
+# skips on one without CONFIG_VMGENID, such as the debug kernel.
+.PHONY: check-vmfork
+
+VMFORK_KERNEL ?= stock
+
+check-vmfork: module
+	$(Q)$(MAKE) --no-print-directory -s -C tests guest-install
+	$(Q)tests/vmfork/run.sh --kernel $(VMFORK_KERNEL)

@@ -32,12 +32,16 @@ set -eu
 #                       installed, so the generic kernel stays the default
 #   uuid-dev uuid-runtime gnuplot-nox  benchmarks (make bench): static
 #                       libuuid, uuidd for the guest, the PNG plots
+#   qemu-utils python3  VM restore and clone test (make check-vmfork):
+#                       qemu-img makes the qcow2 disk savevm/loadvm need,
+#                       tests/qemu/hmp.py talks to QEMU's monitor socket
 PACKAGES="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 busybox-static qemu-system-x86 sparse gcc make libc6-dev gcc-multilib
 libc6-dev-i386 cpio gzip kmod bc flex bison libelf-dev libssl-dev perl
 xz-utils pkg-config binutils coreutils findutils grep sed
 dkms debhelper dh-dkms dpkg-dev fakeroot lintian git
-uuid-dev uuid-runtime gnuplot-nox"
+uuid-dev uuid-runtime gnuplot-nox
+qemu-utils python3"
 
 # apt needs root; use sudo only when we are not root and it works without a
 # password prompt (there is no tty to type one into).
