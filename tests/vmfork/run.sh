@@ -310,17 +310,18 @@ cat "$OUT/a.txt" "$OUT/r.txt" "$OUT/c2.txt" "$OUT/c3.txt" | grep -E '^I ' |
 	sort -u | ids_of - | sort >"$OUT/all-ids"
 sort -u "$OUT/r.window" "$OUT/c2.window" "$OUT/c3.window" >"$OUT/window-ids"
 uniq -d "$OUT/all-ids" >"$OUT/all-dups"
-comm -23 "$OUT/all-dups" "$OUT/window-ids" >"$OUT/dup-ids"
 comm -12 "$OUT/all-dups" "$OUT/window-ids" >"$OUT/window-dups"
 total=$(wc -l <"$OUT/all-ids")
-dups=$(wc -l <"$OUT/dup-ids")
+dups=$(wc -l <"$OUT/all-dups")
 [ "$dups" = 0 ] && [ "$total" -gt 3000 ]
-tap $? "0 IDs in common across the original, the restore and the two clones, the fence windows apart ($dups duplicates among $total IDs)"
-head -n 5 "$OUT/dup-ids" | sed 's/^/# duplicate: /'
+tap $? "0 IDs in common across the original, the restore and the two clones ($dups duplicates among $total IDs)"
+head -n 5 "$OUT/all-dups" | sed 's/^/# duplicate: /'
 win=$(cat "$OUT/r.window" "$OUT/c2.window" "$OUT/c3.window" | wc -l)
 wdups=$(wc -l <"$OUT/window-dups")
-[ "$wdups" = 0 ]
-tap $? "fence windows: the copies issued $win IDs after resuming, before the fence; $wdups of them issued elsewhere too"
+# The module reads the generation ID at the start and end of every call:
+# a copy returns no ID between its resume and its fence.
+[ "$win" = 0 ]
+tap $? "no fence window: the copies returned $win IDs after resuming, before the fence ($wdups of them issued elsewhere too)"
 head -n 5 "$OUT/window-dups" | sed 's/^/# duplicate in a window: /'
 
 # --- negative control: savevm / loadvm in one process -------------------------------
