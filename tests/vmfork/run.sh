@@ -24,8 +24,8 @@
 #     drops those repeats and keeps every ID issued after the snapshot.
 #  5. Negative control: savevm and loadvm in one QEMU process keep the
 #     generation ID: vm_forks stays 0 (not detected, by design).
-# The window (IDs a copy issued after it resumed, before the fence) is
-# printed as a note.  TAP lines, then "N passed, N failed".  Files in
+# The window (IDs a copy returned after it resumed, before the fence) must
+# be empty.
 # build/vmfork/NAME/.
 set -u
 export LC_ALL=C	# one collation for sort, uniq and comm
