@@ -25,7 +25,7 @@
 #  5. Negative control: savevm and loadvm in one QEMU process keep the
 #     generation ID: vm_forks stays 0 (not detected, by design).
 # The window (IDs a copy returned after it resumed, before the fence) must
-# be empty.
+# be empty.  TAP lines, then "N passed, N failed".  Files in
 # build/vmfork/NAME/.
 set -u
 export LC_ALL=C	# one collation for sort, uniq and comm
