@@ -66,11 +66,13 @@
  * and when it ends: a call that starts with a new one fences the device
  * (flakeid_vm_forked()) before it takes a block, and a call that ends with
  * another one than it started with returns nothing, since the run that was
- * discarded may have returned the same IDs.  So no call that returns after
- * a restore returns an ID that the other copy may return, and the copy
- * issues nothing until it is given a floor above the discarded run, or its
- * own node ID.  (IDs that calls returned before the snapshot are in both
- * copies' memory: no generator can take those back.)  Without the
+ * discarded may have returned the same IDs.  So a call whose last read of
+ * the ID comes after the resume returns no ID that the other copy may
+ * return, and the copy issues nothing until it is given a floor above the
+ * discarded run, or its own node ID.  IDs of calls that read it last
+ * before the save are in both copies, as is everything the application
+ * held then (the save may fall between that read and the return to user
+ * space): no generator can take those back.  Without the
  * generation ID's memory, the kernel's VM fork notifier fences the device,
  * some milliseconds after the VM resumed.
  *
@@ -381,15 +383,15 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
 		seq = 0;
 		borrow = true;
 	}
+	/* cur_ms only ever names a millisecond the layout can stamp. */
+	if (ms > flakeid_last_ms(&st->cfg)) {
+		ret = -EOVERFLOW;
+		goto out_unlock;
+	}
 	if (ms > st->until_ms) {
 		why->until_seq = st->until_seq;
 		why->fenced = !st->until_ms;
 		ret = -EKEYEXPIRED;
-		goto out_unlock;
-	}
-	/* cur_ms only ever names a millisecond the layout can stamp. */
-	if (ms > flakeid_last_ms(&st->cfg)) {
-		ret = -EOVERFLOW;
 		goto out_unlock;
 	}
 	if (borrow)
@@ -550,7 +552,7 @@ static bool flakeid_until_moved(const struct flakeid_retry *why)
  * At the ceiling: wait for until_ms to change, at most until_wait_ms from
  * the first wait of this call (*@deadline, ns of CLOCK_MONOTONIC).  0 to
  * try again; -EKEYEXPIRED when fenced or the wait is over; -EAGAIN for a
- * non-blocking caller that would wait; -ERESTARTSYS on a signal.
+ * non-blocking caller that would wait; -EINTR on a signal.
  */
 static int flakeid_until_wait(const struct flakeid_retry *why, u64 *deadline,
 			      bool nonblock)
@@ -573,8 +575,9 @@ static int flakeid_until_wait(const struct flakeid_retry *why, u64 *deadline,
 	left = max_t(long, nsecs_to_jiffies(*deadline - now), 1);
 	left = wait_event_interruptible_timeout(flakeid_until_wq,
 						flakeid_until_moved(why), left);
+	/* Not restarted: a restart would start a new until_wait_ms. */
 	if (left < 0)
-		return -ERESTARTSYS;
+		return -EINTR;
 	/* Changed (maybe lowered, maybe fenced): the next grant decides. */
 	if (left > 0 || flakeid_until_moved(why))
 		return 0;
@@ -601,9 +604,13 @@ ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 
 	/* A restore or clone not yet reported: fence before serving. */
 	vmgen = flakeid_vmgen_read(&gen0);
-	if (vmgen && (gen0.lo != READ_ONCE(flakeid_state.vmgen_seen.lo) ||
-		      gen0.hi != READ_ONCE(flakeid_state.vmgen_seen.hi)))
-		flakeid_vm_forked(&gen0);
+	if (vmgen) {
+		if (gen0.lo != READ_ONCE(flakeid_state.vmgen_seen.lo) ||
+		    gen0.hi != READ_ONCE(flakeid_state.vmgen_seen.hi))
+			flakeid_vm_forked(&gen0);
+		/* Seen means fenced: see the voided blocks before reserving. */
+		smp_rmb();
+	}
 
 	while (done < count) {
 		ret = flakeid_reserve(&r, min_t(u64, count - done,
@@ -825,7 +832,12 @@ int flakeid_set_max_borrow(u32 ms)
 	return 0;
 }
 
-/* A new ceiling; lowering it voids every block before this returns. */
+/*
+ * A new ceiling; lowering it voids every block before this returns.  It
+ * bounds the IDs issued after the store: IDs already issued may lie above
+ * a lowered ceiling (floor_ms says how far), so a lease agent records the
+ * highest ceiling it ever allowed, not the last one.
+ */
 static void flakeid_set_until_locked(u64 until_ms)
 {
 	struct flakeid_state *st = &flakeid_state;
@@ -877,18 +889,24 @@ void flakeid_vm_forked(const struct flakeid_vmgen *now)
 	struct flakeid_state *st = &flakeid_state;
 
 	spin_lock(&st->lock);
-	if (now) {
-		/* Each new generation ID fences once, whoever sees it first. */
-		if (now->lo == st->vmgen_seen.lo && now->hi == st->vmgen_seen.hi) {
-			spin_unlock(&st->lock);
-			return;
-		}
-		WRITE_ONCE(st->vmgen_seen.lo, now->lo);
-		WRITE_ONCE(st->vmgen_seen.hi, now->hi);
+	/* Each new generation ID fences once, whoever sees it first. */
+	if (now && now->lo == st->vmgen_seen.lo && now->hi == st->vmgen_seen.hi) {
+		spin_unlock(&st->lock);
+		return;
 	}
 	flakeid_set_until_locked(0);
 	st->generation++;
 	atomic64_inc(&st->counters[FLAKEID_CNT_VM_FORKS]);
+	if (now) {
+		/*
+		 * Published after the fence: a call that finds the new ID
+		 * already seen (and skips the lock) must find the blocks
+		 * voided; pairs with the smp_rmb() in flakeid_issue().
+		 */
+		smp_wmb();
+		WRITE_ONCE(st->vmgen_seen.lo, now->lo);
+		WRITE_ONCE(st->vmgen_seen.hi, now->hi);
+	}
 	spin_unlock(&st->lock);
 	wake_up_all(&flakeid_until_wq);
 	flakeid_notify_until();

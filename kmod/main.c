@@ -155,16 +155,17 @@ static int __init flakeid_init(void)
 	flakeid_set_until(until);
 	flakeid_set_until_wait(until_wait_ms);
 
-	ret = flakeid_dev_init();
-	if (ret)
-		goto err_gen;
+	/* The generation ID is known before the first call can compare it. */
 	ret = flakeid_vmgen_init();
 	if (ret)
-		goto err_dev;
+		goto err_gen;
+	ret = flakeid_dev_init();
+	if (ret)
+		goto err_vmgen;
 	return 0;
 
-err_dev:
-	flakeid_dev_exit();
+err_vmgen:
+	flakeid_vmgen_exit();
 err_gen:
 	flakeid_gen_exit();
 	return ret;
@@ -172,8 +173,8 @@ err_gen:
 
 static void __exit flakeid_exit(void)
 {
-	flakeid_vmgen_exit();
 	flakeid_dev_exit();
+	flakeid_vmgen_exit();
 	flakeid_gen_exit();
 }
 

@@ -317,8 +317,8 @@ static ssize_t until_wait_ms_store(struct device *dev,
 static DEVICE_ATTR_RW(until_wait_ms);
 
 /*
- * until_ms's node, held so that readers in atomic context can notify it:
- * sysfs_notify() looks the node up and may sleep, kernfs_notify() does not.
+ * until_ms's node, looked up once and held: sysfs_notify() looks it up on
+ * every call and may sleep; kernfs_notify() on a held node does neither.
  */
 static struct kernfs_node *flakeid_until_kn;
 

@@ -20,7 +20,8 @@ static const u64 *flakeid_vmgen_id;
 
 bool flakeid_vmgen_read(struct flakeid_vmgen *g)
 {
-	const u64 *id = flakeid_vmgen_id;
+	/* Pairs with the release in flakeid_vmgen_init(): vmgen_seen is set. */
+	const u64 *id = smp_load_acquire(&flakeid_vmgen_id);
 
 	if (!id)
 		return false;
@@ -39,7 +40,7 @@ static const u64 *flakeid_vmgen_map(void)
 	struct acpi_device *adev = NULL;
 	const union acpi_object *obj;
 	const u64 *id = NULL;
-	phys_addr_t phys;
+	u64 phys;
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(flakeid_vmgen_hids) && !adev; i++)
@@ -53,11 +54,12 @@ static const u64 *flakeid_vmgen_map(void)
 	if (obj && obj->type == ACPI_TYPE_PACKAGE && obj->package.count == 2 &&
 	    obj->package.elements[0].type == ACPI_TYPE_INTEGER &&
 	    obj->package.elements[1].type == ACPI_TYPE_INTEGER) {
-		phys = (phys_addr_t)obj->package.elements[0].integer.value |
-		       (phys_addr_t)obj->package.elements[1].integer.value << 32;
-		id = memremap(phys, 2 * sizeof(u64), MEMREMAP_WB);
+		phys = (u64)obj->package.elements[0].integer.value |
+		       (u64)obj->package.elements[1].integer.value << 32;
+		if (phys == (phys_addr_t)phys)
+			id = memremap(phys, 2 * sizeof(u64), MEMREMAP_WB);
 	}
-	kfree(buf.pointer);
+	ACPI_FREE(buf.pointer);
 out_put:
 	acpi_dev_put(adev);
 	return id;
@@ -69,7 +71,8 @@ static const u64 *flakeid_vmgen_map(void)
 }
 #endif
 
-#ifdef FLAKEID_HAVE_VMFORK
+/* The notifier is declared (and stubbed) whether or not vmgenid is built. */
+#if defined(FLAKEID_HAVE_VMFORK) && IS_ENABLED(CONFIG_VMGENID)
 #define FLAKEID_VMFORK_FALLBACK \
 	": VM restores and clones are fenced when the kernel reports them"
 
@@ -110,25 +113,31 @@ static void flakeid_vmfork_unregister(void)
 }
 #endif
 
+/* Before the device exists: the first call compares with a known ID. */
 int flakeid_vmgen_init(void)
 {
+	const u64 *id = flakeid_vmgen_map();
 	struct flakeid_vmgen g;
 	int ret;
 
-	flakeid_vmgen_id = flakeid_vmgen_map();
-	if (flakeid_vmgen_read(&g))
+	if (id) {
+		g.lo = READ_ONCE(id[0]);
+		g.hi = READ_ONCE(id[1]);
 		flakeid_vmgen_set_seen(&g);
+		/* Published after vmgen_seen; see flakeid_vmgen_read(). */
+		smp_store_release(&flakeid_vmgen_id, id);
+	}
 	ret = flakeid_vmfork_register();
 	if (ret)
 		goto err_unmap;
-	if (!flakeid_vmgen_id)
+	if (!id)
 		pr_info("no VM generation ID found%s\n", FLAKEID_VMFORK_FALLBACK);
 	return 0;
 
 err_unmap:
-	if (flakeid_vmgen_id)
-		memunmap((void *)flakeid_vmgen_id);
 	flakeid_vmgen_id = NULL;
+	if (id)
+		memunmap((void *)id);
 	return ret;
 }
 

@@ -23,7 +23,9 @@
  * until_wait_ms, or the device is fenced (until_ms = 0, set by an operator,
  * a lease agent, or by the module itself when its VM was restored from a
  * snapshot or cloned).  Where a blocking caller would wait for a raise, a
- * non-blocking one gets EAGAIN.
+ * non-blocking one gets EAGAIN.  A call that a VM restore or clone cut in
+ * two (the VM generation ID changed between its start and its end) fails
+ * with EKEYEXPIRED even though it wrote IDs: they are void.
  *
  * General ioctl format
  * --------------------
@@ -35,7 +37,8 @@
  * reserved must be zero.  The ioctl numbers carry the direction and the size
  * of the struct as this header defines it, for strace and seccomp; the
  * kernel ignores their size bits and goes by @size, so a struct can grow
- * without a new command.
+ * without a new command.  A seccomp filter should therefore match the
+ * direction, type and number and mask the size (_IOC_SIZEMASK).
  *
  * Errors common to all commands:
  *   ENOTTY  unknown command (including other drivers' magic numbers)
@@ -74,6 +77,7 @@
 
 /* until_ms, the timestamp ceiling: none (the default), or 0 to fence. */
 #define FLAKEID_UNTIL_NONE		0xffffffffffffffffULL
+#define FLAKEID_UNTIL_FENCED		0ULL
 #define FLAKEID_DEFAULT_UNTIL_WAIT_MS	1000
 #define FLAKEID_UNTIL_WAIT_MS_MAX	60000
 
@@ -95,9 +99,10 @@
  * @reserved: must be zero
  *
  * Returns 0 with @count set to the number of IDs written, which is less than
- * asked when a signal arrives or the sequence space is exhausted after some
- * IDs were written.  With nothing written: EAGAIN (non-blocking and the
- * borrow limit or the ceiling reached), EINTR/restart (signal), EFAULT (bad
+ * asked when a signal arrives, or the borrow limit, the ceiling or the end
+ * of the timestamp field is reached, after some IDs were written.  With
+ * nothing written: EAGAIN (non-blocking and the borrow limit or the ceiling
+ * reached), EINTR/restart (signal), EFAULT (bad
  * @ids), EOVERFLOW (the timestamp field is used up), EKEYEXPIRED (at the
  * ceiling or fenced, see above).
  * @count above FLAKEID_BATCH_MAX is EINVAL.  IDs written to the caller's
@@ -144,7 +149,7 @@ struct flakeid_decode {
 
 /*
  * FLAKEID_IOC_CONFIG - read the current configuration.
- * Every member after @flags is output; @reserved must be zero on input.
+ * Every member after @flags is output; @reserved0 must be zero on input.
  * @generation increases by one on every accepted configuration change, so
  * a caller that caches the layout can tell when to read it again.
  * @floor_ms is a millisecond at or after the timestamp of every ID issued

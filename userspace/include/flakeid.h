@@ -90,7 +90,6 @@ int flakeid_compose(const struct flakeid_config *cfg,
  * FLAKEID_UNTIL_FENCED (the device issues nothing), or the last Unix ms an
  * ID may carry, at most FLAKEID_UNTIL_MS_MAX (the kernel's time range).
  */
-#define FLAKEID_UNTIL_FENCED	0
 #define FLAKEID_UNTIL_MS_MAX	9223372036854ULL	/* KTIME_MAX in ms */
 
 int flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg);
