@@ -20,9 +20,10 @@ export KERNELRELEASE KDIR
 
 Q ?= @
 
-.PHONY: all module clean lint checkpatch sparse w1 userspace tests check demo deps
+.PHONY: all module clean lint checkpatch sparse w1 userspace tests check demo deps \
+	agent check-agent
 
-all: module userspace
+all: module userspace agent
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -31,6 +32,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests clean
+	$(MAKE) -C agent clean
 	rm -rf build
 
 lint: checkpatch sparse w1
@@ -49,6 +51,14 @@ userspace:
 
 tests:
 	$(MAKE) -C tests
+
+# flakeid-agent: leases the node id from etcd (agent/, flakeid-agent(8)).
+agent:
+	$(MAKE) -C agent
+
+# Its host tests: a real 3-member etcd on 127.0.0.1-3, a hostile fake one.
+check-agent: agent
+	$(Q)agent/tests/run.sh
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:
