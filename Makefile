@@ -57,8 +57,8 @@ agent:
 	$(MAKE) -C agent
 
 # Its host tests: a real 3-member etcd on 127.0.0.1-3, a hostile fake one.
-check-agent: agent
-	$(Q)agent/tests/run.sh
+check-agent:
+	$(Q)$(MAKE) -C agent check
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:
