@@ -250,6 +250,57 @@ for mode in truncated types huge-id huge-hw negative-hw past-ktime-hw garbage-b6
 	wait $fpid 2>/dev/null
 done
 
+# ---- TLS with client certificates (a CA made here) ------------------------
+note "TLS: a one-member etcd with client-certificate auth on 127.0.0.2:2479"
+T=$W/tls-ca
+mkdir -p "$T"
+(
+	cd "$T" || exit 1
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca \
+		-keyout ca.key -out ca.pem
+	openssl req -newkey rsa:2048 -nodes -subj /CN=etcd -keyout srv.key -out srv.csr
+	printf 'subjectAltName=IP:127.0.0.2\nextendedKeyUsage=serverAuth,clientAuth\n' >srv.ext
+	openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile srv.ext -out srv.pem
+	openssl req -newkey rsa:2048 -nodes -subj /CN=flakeid-agent -keyout cli.key -out cli.csr
+	printf 'extendedKeyUsage=clientAuth\n' >cli.ext
+	openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+		-days 2 -extfile cli.ext -out cli.pem
+) >"$W/openssl.log" 2>&1
+tap $? "a CA, a server and a client certificate"
+timeout 300 etcd --name tls --data-dir "$ETCD_DATA/tls" \
+	--listen-client-urls https://127.0.0.2:2479 \
+	--advertise-client-urls https://127.0.0.2:2479 \
+	--listen-peer-urls http://127.0.0.2:2480 \
+	--initial-advertise-peer-urls http://127.0.0.2:2480 \
+	--initial-cluster tls=http://127.0.0.2:2480 \
+	--cert-file "$T/srv.pem" --key-file "$T/srv.key" \
+	--client-cert-auth --trusted-ca-file "$T/ca.pem" >"$W/etcd-tls.log" 2>&1 &
+tpid=$!
+PIDS+=($tpid)
+healthy_tls() {
+	timeout 5 etcdctl --endpoints=https://127.0.0.2:2479 --cacert "$T/ca.pem" \
+		--cert "$T/cli.pem" --key "$T/cli.key" --dial-timeout=1s endpoint health >/dev/null 2>&1
+}
+wait_for 20 healthy_tls
+tap $? "TLS etcd up"
+start_agent t1 -o endpoints=https://127.0.0.2:2479 -o cacert="$T/ca.pem" \
+	-o cert="$T/cli.pem" -o key="$T/cli.key"
+start_agent t2 -o endpoints=https://127.0.0.2:2479 -o cacert="$T/ca.pem"
+wait_for 20 'holding t1'
+tap $? "agent with the CA and a client certificate holds its node over TLS"
+sleep 2
+[ "$(field t2 state)" != holding ] && [ "$(until_of t2)" = 0 ]
+tap $? "agent without a client certificate: refused by etcd, fenced"
+allok=0
+for a in t1 t2; do
+	stop_agent $a || allok=1
+	san_clean $a || allok=1
+done
+tap $allok "TLS agents stopped: exit 0, no sanitizer report"
+kill $tpid 2>/dev/null
+wait $tpid 2>/dev/null
+
 # ---- the real cluster ------------------------------------------------------
 note "3-member etcd cluster on 127.0.0.1-3"
 for i in 1 2 3; do
@@ -422,6 +473,41 @@ else
 	healthy
 	tap $? "member m$leader back"
 fi
+
+# Authentication and the RBAC role of flakeid-agent(8).
+note "etcd authentication, a role limited to the prefix"
+ectl user add root:rootpw >/dev/null &&
+	ectl role add flakeid-agent >/dev/null &&
+	ectl role grant-permission flakeid-agent --prefix=true readwrite /flakeid-test/ >/dev/null &&
+	ectl user add agent:agentpw >/dev/null &&
+	ectl user grant-role agent flakeid-agent >/dev/null &&
+	ectl user add other:otherpw >/dev/null &&
+	ectl auth enable >/dev/null
+tap $? "auth enabled: role flakeid-agent readwrite on /flakeid-test/"
+start_agent u1 -o region=1 -o user=agent -o password=agentpw -o machines=0
+printf 'wrong\n' >"$W/pw"
+start_agent u2 -o region=1 -o user=agent -o password_file="$W/pw" -o machines=1
+start_agent u3 -o region=1 -o user=other -o password=otherpw -o machines=2
+wait_for 15 'holding u1'
+tap $? "agent with the role's user and password holds its node"
+sleep 3
+[ "$(field u2 state)" != holding ] && [ "$(until_of u2)" = 0 ] &&
+	grep -q "authentication refused" "$W/u2/log"
+tap $? "wrong password: refused, fenced"
+[ "$(field u3 state)" != holding ] && [ "$(until_of u3)" = 0 ]
+tap $? "user without the role: cannot claim, fenced"
+! ectl --user agent:agentpw put /elsewhere x >/dev/null 2>&1
+tap $? "the role cannot write outside its prefix"
+allok=0
+for a in u1 u2 u3; do
+	stop_agent $a || allok=1
+	san_clean $a || allok=1
+done
+tap $allok "auth agents stopped: exit 0, no sanitizer report"
+[ -z "$(ectl --user root:rootpw get --print-value-only /flakeid-test/node/1-0-0/owner)" ]
+tap $? "stopped agent revoked its lease under auth"
+ectl --user root:rootpw auth disable >/dev/null
+tap $? "auth disabled"
 
 # Stop all race agents: every one exits 0 with no sanitizer report.
 allok=0
