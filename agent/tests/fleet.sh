@@ -1,0 +1,214 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# `make fleet`: three QEMU guests, each with the module and flakeid-agent,
+# lease node ids from a 3-member etcd on the host (127.0.0.1-3, reached
+# through QEMU's guestfwd; the guests reach nothing else).  The pool has
+# two machine ids, so one guest waits fenced.  Once two guests hold, one
+# holder's link is cut (QEMU monitor `set_link n0 off`) for FLEET_CUT_SECS,
+# longer than the TTL: it must fence, and its id must move to the waiting
+# guest.  Then the other holder is paused (`stop`) past the TTL and
+# resumed (`cont`): it must fence, its id having moved to the guest that
+# lost its link.  At the end every ID every guest got is collected: 0 duplicates,
+# and for each machine id the guests' timestamp ranges are disjoint.
+# TAP lines, then "N passed, N failed".  Every wait is bounded.
+#
+# Environment: FLEET_SECS (each guest's run after boot, default 120),
+# FLEET_CUT_SECS (default 15), FLEET_TTL (default 4).
+set -u
+
+AGENT_DIR=$(cd "$(dirname "$0")/.." && pwd)
+TOP=$(cd "$AGENT_DIR/.." && pwd)
+. "$TOP/tests/tap.sh"
+. "$AGENT_DIR/tests/lib.sh"
+
+W=$TOP/build/fleet
+ETCD_DATA=$W/etcd
+EPS=http://127.0.0.1:2379,http://127.0.0.2:2379,http://127.0.0.3:2379
+export ETCDCTL_API=3
+PIDS=()
+ETCD_PID=(0 0 0)
+GPID=(0 0 0 0)
+SECS=${FLEET_SECS:-120}
+CUT=${FLEET_CUT_SECS:-15}
+TTL=${FLEET_TTL:-4}
+
+cleanup() {
+	local p
+	for p in "${GPID[@]}" "${PIDS[@]}"; do
+		[ "$p" != 0 ] && kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+}
+trap cleanup EXIT
+
+finish() {
+	echo "1..$n"
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+	exit
+}
+
+rm -rf "$W"
+mkdir -p "$W/fleet/lib" "$ETCD_DATA"
+
+# The agent and its shared libraries (libcurl's are many), run in the
+# guest through the dynamic loader copied beside them.
+if [ ! -x "$AGENT_DIR/build/flakeid-agent" ] || [ ! -f "$TOP/flakeid.ko" ]; then
+	not_ok "agent and module built (make agent module)"
+	finish
+fi
+cp "$AGENT_DIR/build/flakeid-agent" "$W/fleet/"
+ldd "$AGENT_DIR/build/flakeid-agent" | grep -oE '/[^ ]+' | while read -r l; do
+	cp -L "$l" "$W/fleet/lib/"
+done
+cat >"$W/fleet/agent.conf" <<EOF
+endpoints = http://10.0.2.100:2379,http://10.0.2.101:2379,http://10.0.2.102:2379
+prefix = /flakeid-fleet
+machines = 0-1
+ttl_s = $TTL
+timeout_ms = 800
+backoff_max_ms = 2000
+EOF
+
+note "3-member etcd on 127.0.0.1-3"
+for i in 1 2 3; do
+	start_member $i new
+done
+if ! healthy; then
+	not_ok "etcd cluster up"
+	finish
+fi
+ok "etcd cluster up"
+
+note "three guests, a pool of two machine ids, ttl ${TTL}s"
+for g in 1 2 3; do
+	"$TOP/tests/qemu/run-guest.sh" --main "$AGENT_DIR/tests/fleet-guest.sh" \
+		--out "$W/g$g.out" --log "$W/g$g.console" --smp 1 --mem 512M \
+		--timeout $((SECS + 200)) --quiet --module "$TOP/flakeid.ko" \
+		--append "flakeid_fleet=$g flakeid_fleet_secs=$SECS" \
+		--extra-file "$W/fleet:/fleet" \
+		--guestfwd 10.0.2.100:2379=127.0.0.1:2379 \
+		--guestfwd 10.0.2.101:2379=127.0.0.2:2379 \
+		--guestfwd 10.0.2.102:2379=127.0.0.3:2379 \
+		--monitor "$W/g$g.mon" 2>"$W/g$g.stderr" &
+	GPID[$g]=$!
+done
+
+last() {	# last G KEY: the newest status value KEY of guest G
+	grep "^status $1 " "$W/g$1.out" 2>/dev/null | tail -n 1 |
+		sed -n "s/.* $2=\([^ ]*\).*/\1/p"
+}
+monitor() {	# monitor G COMMAND
+	echo "$2" | timeout 5 socat - "UNIX-CONNECT:$W/g$1.mon" >/dev/null
+}
+
+if ! wait_for 240 '[ "$(for g in 1 2 3; do last $g state; done | grep -c holding)" = 2 ] &&
+	[ "$(for g in 1 2 3; do last $g state; done | grep -c pool-exhausted)" = 1 ]'; then
+	not_ok "two guests hold a node, the third waits"
+	finish
+fi
+ok "two guests hold a node, the third waits"
+H='' WT=''
+for g in 1 2 3; do
+	if [ "$(last $g state)" = holding ]; then
+		[ -z "$H" ] && H=$g
+	else
+		WT=$g
+	fi
+done
+M=$(last "$H" machine)
+note "guest $H holds machine $M; guest $WT waits ($(last "$WT" state))"
+m1=$(last 1 machine) m2=$(last 2 machine) m3=$(last 3 machine)
+note "machines: g1 $m1, g2 $m2, g3 $m3"
+
+# Cut the holder's link past the TTL.
+t0=$(now_ms)
+monitor "$H" "set_link n0 off"
+tap $? "guest $H: link cut (set_link n0 off)"
+wait_for $((TTL * 4 + 10)) '[ "$(last $H until)" = 0 ]'
+r=$?
+t1=$(now_ms)
+tap $r "guest $H fenced $((t1 - t0)) ms after its link was cut"
+wait_for $((TTL * 4 + 20)) '[ "$(last $WT state)" = holding ] && [ "$(last $WT machine)" = "$M" ]'
+r=$?
+t2=$(now_ms)
+tap $r "machine $M moved to guest $WT, $((t2 - t0)) ms after the cut"
+left=$((CUT * 1000 - ($(now_ms) - t0)))
+[ $left -gt 0 ] && sleep $((left / 1000))
+monitor "$H" "set_link n0 on"
+tap $? "guest $H: link back after ${CUT}s"
+
+# Pause the other holder (QEMU `stop`) past the TTL, then let it run on:
+# it must fence, and its id must have moved to the guest that waits now.
+P=''
+for g in 1 2 3; do
+	[ "$g" != "$H" ] && [ "$g" != "$WT" ] && P=$g
+done
+PM=$(last "$P" machine)
+if wait_for 30 '[ "$(last $H state)" = pool-exhausted ]'; then
+	t0=$(now_ms)
+	monitor "$P" stop
+	tap $? "guest $P (machine $PM) paused (stop)"
+	wait_for $((TTL * 4 + 20)) '[ "$(last $H state)" = holding ] && [ "$(last $H machine)" = "$PM" ]'
+	r=$?
+	tap $r "machine $PM moved to guest $H, $(($(now_ms) - t0)) ms after the pause"
+	sleep 2
+	before=$(grep -c "^status $P " "$W/g$P.out")
+	monitor "$P" cont
+	tap $? "guest $P resumed after $((($(now_ms) - t0) / 1000)) s (cont)"
+	wait_for 20 '[ "$(grep -c "^status $P " "$W/g$P.out")" -gt "$before" ] && [ "$(last $P until)" = 0 ]'
+	tap $? "guest $P fenced after it resumed ($(last "$P" state))"
+else
+	not_ok "guest $H back and waiting (pool-exhausted) after its link came back: $(last "$H" state)"
+fi
+
+for g in 1 2 3; do
+	wait "${GPID[$g]}"
+	rc=$?
+	GPID[$g]=0
+	tap $rc "guest $g ran clean (run-guest.sh exit $rc; $(grep -c '^id ' "$W/g$g.out") IDs)"
+	grep -E '^(ok|not ok) ' "$W/g$g.out" | sed 's/^\(not \)\{0,1\}ok [0-9]* - /&[guest] /' |
+		while read -r l; do echo "# $l"; done
+	if grep -q '^not ok ' "$W/g$g.out"; then
+		not_ok "guest $g: its own checks"
+	fi
+done
+
+# Every ID once; per machine id, guests' timestamp ranges disjoint.
+cat "$W"/g?.out | grep '^id ' >"$W/ids"
+python3 - "$W/ids" >"$W/verdict" <<'EOF'
+import sys
+ids, seen, dup = {}, set(), 0
+for line in open(sys.argv[1]):
+    _, g, v = line.split()
+    v = int(v)
+    if v in seen:
+        dup += 1
+    seen.add(v)
+    m = (v >> 10) & 31          # default layout 41:4:3:5:10
+    ts = v >> 22
+    r = ids.setdefault(m, {}).setdefault(g, [ts, ts])
+    r[0], r[1] = min(r[0], ts), max(r[1], ts)
+print("total", len(seen), "dup", dup)
+over = 0
+for m, by in sorted(ids.items()):
+    rs = sorted(by.items(), key=lambda kv: kv[1][0])
+    print("machine", m, " ".join("g%s:%d-%d" % (g, a, b) for g, (a, b) in rs))
+    for (g1, a), (g2, b) in zip(rs, rs[1:]):
+        if b[0] <= a[1]:
+            over += 1
+print("overlaps", over)
+EOF
+sed 's/^/# /' "$W/verdict"
+total=$(awk '/^total/ {print $2}' "$W/verdict")
+[ "${total:-0}" -gt 0 ]
+tap $? "IDs collected from the guests (${total:-0})"
+grep -q '^total .* dup 0$' "$W/verdict"
+tap $? "0 duplicate IDs across the guests"
+grep -q '^overlaps 0$' "$W/verdict"
+tap $? "per machine id, the guests' timestamp ranges are disjoint"
+[ "$(grep -c "^machine $M .*g.*g" "$W/verdict")" = 1 ]
+tap $? "machine $M was issued by two guests, one after the other"
+[ "$(grep -c "^machine $PM .*g.*g" "$W/verdict")" = 1 ]
+tap $? "machine $PM was issued by two guests, one after the other"
+finish
