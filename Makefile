@@ -21,7 +21,7 @@ export KERNELRELEASE KDIR
 Q ?= @
 
 .PHONY: all module clean lint checkpatch sparse w1 userspace tests check demo deps \
-	agent check-agent
+	agent check-agent fleet demo-fleet
 
 all: module userspace agent
 
@@ -59,6 +59,18 @@ agent:
 # Its host tests: a real 3-member etcd on 127.0.0.1-3, a hostile fake one.
 check-agent:
 	$(Q)$(MAKE) -C agent check
+
+# Three QEMU guests with the module and the agent lease node ids from a
+# 3-member etcd on the host; one loses its link, one is paused, past the
+# TTL: both fence, their ids move, no ID is issued twice (agent/tests/fleet.sh).
+fleet: module
+	$(Q)$(MAKE) -C agent
+	$(Q)agent/tests/fleet.sh
+
+# The same run, with each guest's timeline of states printed at the end.
+demo-fleet: module
+	$(Q)$(MAKE) -C agent
+	$(Q)FLEET_DEMO=1 agent/tests/fleet.sh
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:

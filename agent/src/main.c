@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -367,6 +368,7 @@ static void check_fork(struct agent *a)
 
 static int run(struct agent *a)
 {
+	char dir[PATH_MAX], *slash;
 	uint64_t next = 0, now;
 	int ret;
 
@@ -377,6 +379,14 @@ static int run(struct agent *a)
 		return 1;
 	}
 	fence(a, "agent starting");
+	/* the state file's directory, when no service manager made it */
+	snprintf(dir, sizeof(dir), "%s", a->c.state_file);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			logmsg("%s: %s", dir, strerror(errno));
+	}
 	if (dev_read_u64(&a->dev, "vm_forks", &a->vm_forks))
 		a->vm_forks = 0;
 	a->backoff_ms = BACKOFF_MIN_MS;

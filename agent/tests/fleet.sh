@@ -174,8 +174,26 @@ for g in 1 2 3; do
 	fi
 done
 
-# Every ID once; per machine id, guests' timestamp ranges disjoint.
 cat "$W"/g?.out | grep '^id ' >"$W/ids"
+
+# Each guest's timeline: its state and machine id whenever they changed.
+if [ "${FLEET_DEMO:-0}" = 1 ]; then
+	for g in 1 2 3; do
+		note "guest $g timeline:"
+		grep "^status $g " "$W/g$g.out" | awk -v t0="$(grep -m1 -h '^status ' "$W"/g?.out | sed 's/.* t=\([0-9]*\).*/\1/')" '
+			{ for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+			  s = f["state"] " machine " f["machine"] (f["until"] == "0" ? " (fenced)" : "")
+			  if (s != prev) { printf "#   t+%3ds %s\n", f["t"] - t0, s; prev = s } }'
+	done
+	note "IDs per guest, first and last, decoded (machine, Unix ms):"
+	for g in 1 2 3; do
+		for v in $(grep "^id $g " "$W/ids" | sed -n '1p;$p' | awk '{print $3}'); do
+			note "  guest $g: $v machine $(((v >> 10) & 31)) ms $(((v >> 22) + 1704067200000))"
+		done
+	done
+fi
+
+# Every ID once; per machine id, guests' timestamp ranges disjoint.
 python3 - "$W/ids" >"$W/verdict" <<'EOF'
 import sys
 ids, seen, dup = {}, set(), 0
