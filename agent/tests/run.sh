@@ -370,6 +370,28 @@ fl=$(tr -d '\n' <"$W/k2/sys/floor_ms")
 tap $? "new holder's floor ($fl) >= old holder's last ceiling ($u_k1)"
 stop_agent k2
 
+# SIGSTOP past the TTL: the device keeps only the ceiling it had; the next
+# holder starts above it; on SIGCONT the stopped agent finds its lease lost.
+start_agent s1 -o machines=3
+wait_for 15 'holding s1'
+kill -STOP "${APID[s1]}"
+u_s1=$(until_of s1)
+start_agent s2 -o machines=3
+wait_for 20 'holding s2'
+tap $? "agent SIGSTOPped past its TTL: its node taken over"
+fl=$(tr -d '\n' <"$W/s2/sys/floor_ms")
+[ "$fl" -ge "$u_s1" ] && [ "$(until_of s1)" = "$u_s1" ]
+tap $? "stopped agent's ceiling unchanged ($u_s1), new holder's floor above it ($fl)"
+kill -CONT "${APID[s1]}"
+wait_for 10 '[ "$(until_of s1)" = 0 ]'
+tap $? "SIGCONT: the old holder fences"
+wait_for 5 '[ "$(field s1 state)" = pool-exhausted ]'
+tap $? "SIGCONT: the old holder waits (pool-exhausted), the new one holds: $(field s2 state)"
+stop_agent s1
+stop_agent s2
+san_clean s1 && san_clean s2
+tap $? "no sanitizer report"
+
 # Claim race: 10 agents, 4 ids.
 for i in $(seq 0 9); do
 	start_agent r$i -o machines=0-3
