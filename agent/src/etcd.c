@@ -363,7 +363,8 @@ static int authenticate(struct etcd *e, const char *ep)
 
 /*
  * POST @body to @path, trying each endpoint once from the last good one.
- * A transport error, a 5xx or an unreadable answer moves to the next;
+ * A transport error, a 5xx, an error in a 200 answer (a stream's way) or an
+ * unreadable answer moves to the next;
  * another status is the cluster's answer: -ENOENT for 404, else -EREMOTEIO.
  */
 static int post(struct etcd *e, const char *path, const char *body,
@@ -383,12 +384,16 @@ static int post(struct etcd *e, const char *path, const char *body,
 		if (code < 0)
 			continue;
 		o = parse_body(e);
-		if (code == 200 && o) {
+		/* A stream (keepalive) reports its errors in a 200 answer. */
+		if (code == 200 && o && !jhas(o, "error")) {
 			e->cur = ep;
 			*out = o;
 			return 0;
 		}
 		msg = jget(o, "message", json_type_string);
+		if (!msg)
+			msg = jget(jget(o, "error", json_type_object), "message",
+				   json_type_string);
 		snprintf(e->err, sizeof(e->err), "%s%s: HTTP %ld: %.120s",
 			 e->c->endpoints[ep], path, code,
 			 msg ? json_object_get_string(msg) :

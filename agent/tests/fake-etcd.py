@@ -93,6 +93,11 @@ def hostile(path, req):
     if m == "ok-then-lost":
         if path == "/v3/lease/keepalive":
             return json.dumps({"result": {"header": HDR, "ID": LEASE}}).encode()
+    if m == "stream-error":
+        if path == "/v3/lease/keepalive":
+            return json.dumps({"error": {"grpc_code": 14, "http_code": 503,
+                                         "message": "etcdserver: no leader",
+                                         "http_status": "Service Unavailable"}}).encode()
     if m == "ok-then-garbage":
         if path == "/v3/kv/txn" and req["compare"][0]["target"] == "LEASE":
             calls["raise"] += 1
