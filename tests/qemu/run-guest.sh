@@ -173,6 +173,7 @@ if [ ${#FWD[@]} -gt 0 ]; then
 		esac
 		nd="$nd,guestfwd=tcp:$g-cmd:socat - TCP:$h"
 	done
+	# shellcheck disable=SC2054 # the commas are QEMU's
 	NET=(-netdev "$nd" -device virtio-net-pci,netdev=n0)
 fi
 [ -z "$MONITOR" ] || NET+=(-monitor "unix:$MONITOR,server,nowait")
