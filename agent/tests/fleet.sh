@@ -8,7 +8,8 @@
 # longer than the TTL: it must fence, and its id must move to the waiting
 # guest.  Then the other holder is paused (`stop`) past the TTL and
 # resumed (`cont`): it must fence, its id having moved to the guest that
-# lost its link.  At the end every ID every guest got is collected: 0 duplicates,
+# lost its link.  Then the etcd leader is killed: the holders keep
+# renewing through the other members.  At the end every ID every guest got is collected: 0 duplicates,
 # and for each machine id the guests' timestamp ranges are disjoint.
 # TAP lines, then "N passed, N failed".  Every wait is bounded.
 #
@@ -27,6 +28,7 @@ EPS=http://127.0.0.1:2379,http://127.0.0.2:2379,http://127.0.0.3:2379
 export ETCDCTL_API=3
 PIDS=()
 ETCD_PID=(0 0 0)
+ETCD_TPID=(0 0 0)
 GPID=(0 0 0 0)
 SECS=${FLEET_SECS:-120}
 CUT=${FLEET_CUT_SECS:-15}
@@ -160,6 +162,34 @@ if wait_for 30 '[ "$(last $H state)" = pool-exhausted ]'; then
 	tap $? "guest $P fenced after it resumed ($(last "$P" state))"
 else
 	not_ok "guest $H back and waiting (pool-exhausted) after its link came back: $(last "$H" state)"
+fi
+
+# Kill the etcd leader: the holders renew through the other members and
+# never fence.
+leader=$(ectl endpoint status -w json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    if e["Status"]["header"]["member_id"] == e["Status"]["leader"]:
+        print(e["Endpoint"][len("http://127.0.0."):][0])')
+holders=$(for g in 1 2 3; do [ "$(last $g state)" = holding ] && echo $g; done)
+if [ -n "$leader" ] && [ "$(echo "$holders" | grep -c .)" = 2 ]; then
+	kill -9 "${ETCD_PID[$((leader - 1))]}"
+	wait "${ETCD_TPID[$((leader - 1))]}" 2>/dev/null
+	fenced=0
+	for _ in $(seq 1 40); do
+		for g in $holders; do
+			[ "$(last "$g" until)" = 0 ] && fenced=$((fenced + 1))
+		done
+		sleep 0.25
+	done
+	still=$(for g in $holders; do [ "$(last "$g" state)" = holding ] && echo "$g"; done | grep -c .)
+	[ $fenced = 0 ] && [ "$still" = 2 ]
+	tap $? "etcd leader m$leader killed: guests $(echo $holders) kept holding, never fenced"
+	start_member "$leader" existing
+	healthy
+	tap $? "etcd member m$leader back"
+else
+	not_ok "a leader ($leader) and two holders ($(echo $holders)) before killing the leader"
 fi
 
 for g in 1 2 3; do

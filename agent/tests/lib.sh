@@ -20,6 +20,7 @@ start_member() {	# start_member INDEX(1-3) new|existing
 		>>"$W/etcd-m$i.log" 2>&1 &
 	local t=$! e=""
 	PIDS+=($t)
+	ETCD_TPID[$((i - 1))]=$t
 	# signals in the tests go to etcd itself, not to timeout(1)
 	for _ in $(seq 1 50); do
 		e=$(pgrep -P $t etcd) && break

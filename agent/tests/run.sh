@@ -22,6 +22,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=98
 
 PIDS=()		# every process we started, ended by id at exit
 ETCD_PID=(0 0 0)
+ETCD_TPID=(0 0 0)
 
 cleanup() {
 	local p
@@ -426,7 +427,7 @@ if [ -z "$leader" ] || [ -z "$h" ]; then
 else
 	rn=$(field $h renewals)
 	kill -9 "${ETCD_PID[$((leader - 1))]}"
-	wait "${ETCD_PID[$((leader - 1))]}" 2>/dev/null
+	wait "${ETCD_TPID[$((leader - 1))]}" 2>/dev/null
 	zero=0
 	for _ in $(seq 1 30); do
 		[ "$(until_of $h)" = 0 ] && zero=$((zero + 1))
