@@ -257,14 +257,14 @@ static int take_node(struct agent *a, uint32_t m, uint64_t hw)
 	return 0;
 }
 
-/* 1: holding a node, 0: pool exhausted, <0: etcd trouble. */
+/* 1: holding a node, 0: pool exhausted, <0: etcd trouble (-ENOENT: no lease). */
 static int claim(struct agent *a)
 {
 	uint32_t order[AGENT_MAX_POOL], t;
 	struct etcd_kv hw;
 	uint64_t hwv;
 	size_t i, j, n = a->c.pool_len;
-	int ret, err = 0;
+	int ret;
 
 	memcpy(order, a->c.pool, n * sizeof(order[0]));
 	for (i = n; i > 1; i--) {
@@ -278,11 +278,9 @@ static int claim(struct agent *a)
 		ret = etcd_claim(a->e, a->owner, a->hwkey, a->c.name, a->lease,
 				 &hw);
 		if (ret < 0) {
+			/* etcd unreachable or odd: back off, not one timeout per id */
 			set_error(a, "claim: %s", etcd_error(a->e));
-			if (ret == -ENOENT)	/* our lease is gone */
-				return ret;
-			err = ret;
-			continue;
+			return ret;
 		}
 		if (ret == 0)
 			continue;
@@ -298,7 +296,7 @@ static int claim(struct agent *a)
 		}
 		return 1;
 	}
-	return err ? err : 0;
+	return 0;
 }
 
 /* One renewal: keepalive, raise high-water, then the ceiling. */
