@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -43,6 +44,19 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+/*
+ * Timers (renewal, a TTL without keepalive) run on CLOCK_BOOTTIME: a wall
+ * clock step must not stop renewals, and a suspend counts like etcd's TTL.
+ * Only the high-water (now + ahead_ms) is wall-clock time.
+ */
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static uint64_t rand64(void)
@@ -316,7 +330,7 @@ static void renew(struct agent *a)
 		return;
 	}
 	if (ret > 0) {
-		a->last_alive_ms = now_ms();
+		a->last_alive_ms = mono_ms();
 		ret = raise_hw(a, &hw);
 		if (ret == 0) {
 			a->st.lost_leases++;
@@ -339,7 +353,7 @@ static void renew(struct agent *a)
 	 * etcd has surely ended the lease a TTL after its last confirmation:
 	 * fence now rather than at the ceiling, and start over.
 	 */
-	if (now_ms() - a->last_alive_ms > a->c.ttl_s * 1000ULL) {
+	if (mono_ms() - a->last_alive_ms > a->c.ttl_s * 1000ULL) {
 		fence(a, "no keepalive for a whole TTL");
 		drop_lease(a, 0);
 		publish(a, "fenced");
@@ -401,7 +415,7 @@ static int run(struct agent *a)
 				backoff(a);
 				continue;
 			}
-			a->last_alive_ms = now_ms();
+			a->last_alive_ms = mono_ms();
 		}
 		if (!a->held) {
 			publish(a, "claiming");
@@ -409,7 +423,7 @@ static int run(struct agent *a)
 			if (ret == 1) {
 				a->backoff_ms = BACKOFF_MIN_MS;
 				a->st.last_error[0] = '\0';
-				next = now_ms() + a->c.renew_ms;
+				next = mono_ms() + a->c.renew_ms;
 				publish(a, a->st.until_ms ? "holding" : "renewing");
 				continue;
 			}
@@ -424,7 +438,7 @@ static int run(struct agent *a)
 			backoff(a);
 			continue;
 		}
-		now = now_ms();
+		now = mono_ms();
 		if (now < next) {
 			wait_ms(a, next - now);
 			continue;

@@ -3,7 +3,8 @@
 # /main.sh of a fleet guest (fleet.sh): loads the module fenced, runs
 # flakeid-agent against the host's etcd (through QEMU's guestfwd), takes
 # IDs every quarter second for FLEET_SECS, reports its state every second
-# ("status ..." lines, read by the host while the guest runs), then stops
+# ("status ..." lines, read by the host while the guest runs), runs the
+# host's commands (a clock step, SIGSTOP/SIGCONT to the agent), then stops
 # the agent and prints every ID it got ("id G N" lines).
 . /tap.sh
 
@@ -11,6 +12,7 @@ G=$(sed -n 's/.*flakeid_fleet=\([0-9]*\).*/\1/p' /proc/cmdline)
 SECS=$(sed -n 's/.*flakeid_fleet_secs=\([0-9]*\).*/\1/p' /proc/cmdline)
 SYS=/sys/class/misc/flakeid
 
+boot=$(cut -d. -f1 /proc/uptime)
 insmod /flakeid.ko until_ms=0
 tap $? "guest $G: module loaded fenced"
 mkdir -p /run/flakeid
@@ -22,15 +24,36 @@ state() {
 	sed -n 's/.*"state":"\([^"]*\)".*/\1/p' /run/flakeid/agent.state 2>/dev/null
 }
 
-start=$(date +%s)
-end=$((start + ${SECS:-90}))
+# Commands from the host, through etcd (the guest reaches nothing else):
+# key /flakeid-fleet/cmd/G = "SEQ WHAT [ARG]", each SEQ run once.
+done_seq=0
+host_command() {
+	k=$(printf '/flakeid-fleet/cmd/%s' "$G" | base64)
+	for ip in 10.0.2.100 10.0.2.101 10.0.2.102; do
+		r=$(timeout 2 wget -q -O - --post-data "{\"key\":\"$k\"}" \
+			"http://$ip:2379/v3/kv/range" 2>/dev/null) && break
+	done
+	v=$(echo "$r" | sed -n 's/.*"value":"\([^"]*\)".*/\1/p' | base64 -d 2>/dev/null)
+	set -- $v
+	[ $# -ge 2 ] && [ "$1" -gt "$done_seq" ] 2>/dev/null || return 0
+	done_seq=$1
+	case $2 in
+	clock) date -s "@$(($(date +%s) + $3))" >/dev/null ;;
+	agent-stop) kill -STOP $AP ;;
+	agent-cont) kill -CONT $AP ;;
+	esac
+	echo "# guest $G: ran command $v"
+}
+
+# The run's length in loop turns, not by the clock, which the host may step.
 i=0
 : >/tmp/ids.bin
-while [ "$(date +%s)" -lt "$end" ]; do
+while [ "$(cut -d. -f1 /proc/uptime)" -lt "$((${SECS:-90} + boot))" ]; do
 	dd if=/dev/flakeid bs=400 count=1 2>/dev/null >>/tmp/ids.bin
 	i=$((i + 1))
 	if [ $((i % 4)) = 0 ]; then
 		echo "status $G t=$(date +%s) machine=$(cat $SYS/machine_id) until=$(cat $SYS/until_ms) state=$(state)"
+		host_command
 	fi
 	sleep 0.25
 done
