@@ -281,14 +281,9 @@ for line in open(sys.argv[1]):
     r = ids.setdefault(m, {}).setdefault(g, [ts, ts])
     r[0], r[1] = min(r[0], ts), max(r[1], ts)
 print("total", len(seen), "dup", dup)
-over = 0
 for m, by in sorted(ids.items()):
     rs = sorted(by.items(), key=lambda kv: kv[1][0])
     print("machine", m, " ".join("g%s:%d-%d" % (g, a, b) for g, (a, b) in rs))
-    for (g1, a), (g2, b) in zip(rs, rs[1:]):
-        if b[0] <= a[1]:
-            over += 1
-print("overlaps", over)
 # Sorted by timestamp, each machine's IDs fall into runs of one guest; a
 # run is one holding, so there are no more runs than claims of it.
 claims, runs, prev = {}, {}, {}
