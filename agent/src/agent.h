@@ -15,13 +15,20 @@
 /* KTIME_MAX in ms: the largest until_ms or floor_ms the kernel takes */
 #define AGENT_MS_MAX		9223372036854ULL
 
+struct node_id {
+	uint32_t region, app, machine;
+};
+
 /* conf.c: /etc/flakeid/agent.conf, key=value */
 struct agent_conf {
 	char *endpoints[AGENT_MAX_ENDPOINTS];
 	int n_endpoints;
 	char prefix[256];
-	uint32_t region, app;
-	uint32_t pool[AGENT_MAX_POOL];	/* candidate machine ids */
+	/* the pool: every region x app x machine listed */
+	uint32_t regions[AGENT_MAX_POOL], apps[AGENT_MAX_POOL];
+	uint32_t machines[AGENT_MAX_POOL];
+	size_t n_regions, n_apps, n_machines;
+	struct node_id pool[AGENT_MAX_POOL];
 	size_t pool_len;
 	uint32_t ttl_s;			/* lease TTL */
 	uint32_t renew_ms;		/* between renewals */

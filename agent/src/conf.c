@@ -47,6 +47,8 @@ int conf_defaults(struct agent_conf *c)
 
 	memset(c, 0, sizeof(*c));
 	strcpy(c->prefix, "/flakeid");
+	c->n_regions = 1;	/* region 0, app 0 */
+	c->n_apps = 1;
 	c->ttl_s = 10;
 	c->timeout_ms = 2000;
 	c->backoff_max_ms = 30000;
@@ -91,8 +93,8 @@ static int parse_endpoints(struct agent_conf *c, const char *val)
 	return c->n_endpoints ? 0 : -EINVAL;
 }
 
-/* "0-3,8,10-12": machine ids, each at most once */
-static int parse_pool(struct agent_conf *c, const char *val)
+/* "0-3,8,10-12": ids, each at most once */
+static int parse_list(const char *val, uint32_t *out, size_t *n)
 {
 	char *copy = strdup(val), *tok, *save = NULL, *dash;
 	uint64_t lo, hi, m;
@@ -101,7 +103,7 @@ static int parse_pool(struct agent_conf *c, const char *val)
 
 	if (!copy)
 		return -ENOMEM;
-	c->pool_len = 0;
+	*n = 0;
 	for (tok = strtok_r(copy, ", ", &save); tok && !ret;
 	     tok = strtok_r(NULL, ", ", &save)) {
 		dash = strchr(tok, '-');
@@ -116,17 +118,17 @@ static int parse_pool(struct agent_conf *c, const char *val)
 		if (!ret && hi < lo)
 			ret = -EINVAL;
 		for (m = lo; !ret && m <= hi; m++) {
-			for (i = 0; i < c->pool_len; i++)
-				if (c->pool[i] == m)
+			for (i = 0; i < *n; i++)
+				if (out[i] == m)
 					ret = -EINVAL;
-			if (!ret && c->pool_len == AGENT_MAX_POOL)
+			if (!ret && *n == AGENT_MAX_POOL)
 				ret = -E2BIG;
 			if (!ret)
-				c->pool[c->pool_len++] = (uint32_t)m;
+				out[(*n)++] = (uint32_t)m;
 		}
 	}
 	free(copy);
-	if (!ret && !c->pool_len)
+	if (!ret && !*n)
 		ret = -EINVAL;
 	return ret;
 }
@@ -171,8 +173,6 @@ int conf_set(struct agent_conf *c, const char *key, const char *val,
 		ret = copy_str(c->name, sizeof(c->name), val);		\
 		goto out;						\
 	}
-	U32(region, 0, UINT32_MAX)
-	U32(app, 0, UINT32_MAX)
 	U32(ttl_s, 2, 3600)
 	U32(renew_ms, 100, 3600000)
 	U32(ahead_ms, 100, 3600000)
@@ -193,8 +193,16 @@ int conf_set(struct agent_conf *c, const char *key, const char *val,
 		ret = parse_endpoints(c, val);
 		goto out;
 	}
+	if (!strcmp(key, "region")) {
+		ret = parse_list(val, c->regions, &c->n_regions);
+		goto out;
+	}
+	if (!strcmp(key, "app")) {
+		ret = parse_list(val, c->apps, &c->n_apps);
+		goto out;
+	}
 	if (!strcmp(key, "machines")) {
-		ret = parse_pool(c, val);
+		ret = parse_list(val, c->machines, &c->n_machines);
 		goto out;
 	}
 	if (!strcmp(key, "password_file")) {
@@ -258,14 +266,27 @@ int conf_load(struct agent_conf *c, const char *path, char *err, size_t errlen)
 
 int conf_check(struct agent_conf *c, char *err, size_t errlen)
 {
+	size_t r, a, m;
+
 	if (!c->n_endpoints) {
 		snprintf(err, errlen, "no endpoints");
 		return -EINVAL;
 	}
-	if (!c->pool_len) {
+	if (!c->n_machines) {
 		snprintf(err, errlen, "no machines (the machine-id pool)");
 		return -EINVAL;
 	}
+	if (c->n_regions * c->n_apps * c->n_machines > AGENT_MAX_POOL) {
+		snprintf(err, errlen, "more than %d node ids in region x app x machines",
+			 AGENT_MAX_POOL);
+		return -E2BIG;
+	}
+	c->pool_len = 0;
+	for (r = 0; r < c->n_regions; r++)
+		for (a = 0; a < c->n_apps; a++)
+			for (m = 0; m < c->n_machines; m++)
+				c->pool[c->pool_len++] = (struct node_id){
+					c->regions[r], c->apps[a], c->machines[m] };
 	if (c->prefix[0] != '/' || strlen(c->prefix) > 200) {
 		snprintf(err, errlen, "prefix must start with '/' (at most 200 bytes)");
 		return -EINVAL;

@@ -32,7 +32,7 @@ struct agent {
 	int64_t lease;
 	uint64_t last_alive_ms;		/* last keepalive etcd confirmed */
 	int held;
-	uint32_t machine;
+	struct node_id node;		/* the one held */
 	char owner[300], hwkey[300];
 	uint64_t vm_forks;
 	uint64_t backoff_ms;
@@ -72,9 +72,9 @@ static void publish(struct agent *a, const char *state)
 {
 	a->st.state = state;
 	a->st.held = a->held;
-	a->st.region = a->c.region;
-	a->st.app = a->c.app;
-	a->st.machine = a->machine;
+	a->st.region = a->node.region;
+	a->st.app = a->node.app;
+	a->st.machine = a->node.machine;
 	a->st.lease = a->lease;
 	snprintf(a->st.endpoint, sizeof(a->st.endpoint), "%s",
 		 etcd_endpoint(a->e));
@@ -215,28 +215,31 @@ static int set_ceiling(struct agent *a, uint64_t hw)
 	return 0;
 }
 
-static void node_keys(struct agent *a, uint32_t m)
+#define NODE_FMT	"%" PRIu32 "-%" PRIu32 "-%" PRIu32
+#define NODE_ARGS(n)	(n)->region, (n)->app, (n)->machine
+
+static void node_keys(struct agent *a, const struct node_id *n)
 {
-	snprintf(a->owner, sizeof(a->owner), "%s/node/%" PRIu32 "-%" PRIu32
-		 "-%" PRIu32 "/owner", a->c.prefix, a->c.region, a->c.app, m);
-	snprintf(a->hwkey, sizeof(a->hwkey), "%s/node/%" PRIu32 "-%" PRIu32
-		 "-%" PRIu32 "/high-water", a->c.prefix, a->c.region, a->c.app, m);
+	snprintf(a->owner, sizeof(a->owner), "%s/node/" NODE_FMT "/owner",
+		 a->c.prefix, NODE_ARGS(n));
+	snprintf(a->hwkey, sizeof(a->hwkey), "%s/node/" NODE_FMT "/high-water",
+		 a->c.prefix, NODE_ARGS(n));
 }
 
-static void give_back(struct agent *a, uint32_t m)
+static void give_back(struct agent *a, const struct node_id *n)
 {
-	node_keys(a, m);
+	node_keys(a, n);
 	if (etcd_release(a->e, a->owner, a->lease) < 0)
 		logmsg("release %s: %s (its lease will expire)", a->owner,
 		       etcd_error(a->e));
 }
 
 /*
- * Program the device for node m, which we just claimed, whose high-water
+ * Program the device for node @n, which we just claimed, whose high-water
  * was @hw: fenced already; floor above hw, then the ids, then (after a
  * raise) the ceiling.
  */
-static int take_node(struct agent *a, uint32_t m, uint64_t hw)
+static int take_node(struct agent *a, const struct node_id *n, uint64_t hw)
 {
 	uint64_t until;
 	int ret;
@@ -245,28 +248,26 @@ static int take_node(struct agent *a, uint32_t m, uint64_t hw)
 	if (!ret && hw)
 		ret = dev_write_u64(&a->dev, "floor_ms", hw);
 	if (!ret)
-		ret = dev_write_u64(&a->dev, "region_id", a->c.region);
+		ret = dev_write_u64(&a->dev, "region_id", n->region);
 	if (!ret)
-		ret = dev_write_u64(&a->dev, "app_id", a->c.app);
+		ret = dev_write_u64(&a->dev, "app_id", n->app);
 	if (!ret)
-		ret = dev_write_u64(&a->dev, "machine_id", m);
+		ret = dev_write_u64(&a->dev, "machine_id", n->machine);
 	if (ret) {
-		set_error(a, "node %" PRIu32 "-%" PRIu32 "-%" PRIu32
-			  ": device refused it: %s", a->c.region, a->c.app, m,
-			  strerror(-ret));
+		set_error(a, "node " NODE_FMT ": device refused it: %s",
+			  NODE_ARGS(n), strerror(-ret));
 		return ret;
 	}
 	a->held = 1;
-	a->machine = m;
+	a->node = *n;
 	a->st.claims++;
 	ret = raise_hw(a, &until);
 	if (ret == 1)
 		ret = set_ceiling(a, until);
 	else if (ret == 0)
 		ret = -ESTALE;
-	logmsg("claimed node %" PRIu32 "-%" PRIu32 "-%" PRIu32
-	       " (lease %" PRId64 ", floor %" PRIu64 ", ceiling %s)",
-	       a->c.region, a->c.app, m, a->lease, hw,
+	logmsg("claimed node " NODE_FMT " (lease %" PRId64 ", floor %" PRIu64
+	       ", ceiling %s)", NODE_ARGS(n), a->lease, hw,
 	       ret ? "not yet" : "set");
 	return 0;
 }
@@ -274,7 +275,8 @@ static int take_node(struct agent *a, uint32_t m, uint64_t hw)
 /* 1: holding a node, 0: pool exhausted, <0: etcd trouble (-ENOENT: no lease). */
 static int claim(struct agent *a)
 {
-	uint32_t order[AGENT_MAX_POOL], t;
+	static struct node_id order[AGENT_MAX_POOL];
+	struct node_id t;
 	struct etcd_kv hw;
 	uint64_t hwv;
 	size_t i, j, n = a->c.pool_len;
@@ -288,7 +290,7 @@ static int claim(struct agent *a)
 		order[j] = t;
 	}
 	for (i = 0; i < n && !stop_signal; i++) {
-		node_keys(a, order[i]);
+		node_keys(a, &order[i]);
 		ret = etcd_claim(a->e, a->owner, a->hwkey, a->c.name, a->lease,
 				 &hw);
 		if (ret < 0) {
@@ -301,11 +303,11 @@ static int claim(struct agent *a)
 		if (parse_hw(&hw, &hwv)) {
 			set_error(a, "%s: high-water is not a Unix ms: skipped",
 				  a->hwkey);
-			give_back(a, order[i]);
+			give_back(a, &order[i]);
 			continue;
 		}
-		if (take_node(a, order[i], hwv)) {
-			give_back(a, order[i]);
+		if (take_node(a, &order[i], hwv)) {
+			give_back(a, &order[i]);
 			continue;
 		}
 		return 1;
@@ -428,10 +430,9 @@ static int run(struct agent *a)
 				continue;
 			}
 			if (ret == 0)
-				set_error(a, "pool exhausted: all %zu machine ids of "
-					  "region %" PRIu32 " app %" PRIu32
-					  " are owned; fenced, retrying",
-					  a->c.pool_len, a->c.region, a->c.app);
+				set_error(a, "pool exhausted: all %zu node ids "
+					  "are owned; fenced, retrying",
+					  a->c.pool_len);
 			/* Revoke: a new lease comes with the next try. */
 			drop_lease(a, ret != -ENOENT);
 			publish(a, ret == 0 ? "pool-exhausted" : "fenced");
@@ -536,7 +537,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(cmd, "check-config")) {
-		printf("ok: %d endpoints, %zu machine ids, ttl %" PRIu32
+		printf("ok: %d endpoints, %zu node ids, ttl %" PRIu32
 		       " s, renew every %" PRIu32 " ms, ceiling now+%" PRIu32 " ms\n",
 		       a.c.n_endpoints, a.c.pool_len, a.c.ttl_s, a.c.renew_ms,
 		       a.c.ahead_ms);

@@ -126,8 +126,16 @@ for bad in "machines=3-1" "machines=0-3,2" "endpoints=ftp://127.0.0.1" "ttl_s=1"
 done
 printf 'endpoints = http://127.0.0.1:2379\n# comment\nmachines=1-2\nregion=3\n' >"$W/good.conf"
 out=$("$AGENT" -c "$W/good.conf" check-config 2>&1)
-case $out in *"2 machine ids"*) ok "config file: key = value, comments" ;;
+case $out in *"2 node ids"*) ok "config file: key = value, comments" ;;
 *) not_ok "config file: key = value, comments ($out)" ;; esac
+out=$("$AGENT" -c /dev/null -o endpoints=http://127.0.0.1:2379 -o region=0-1 -o app=2,5 \
+	-o machines=0-3 check-config 2>&1)
+case $out in *"16 node ids"*) ok "pool: region x app x machines" ;;
+*) not_ok "pool: region x app x machines ($out)" ;; esac
+"$AGENT" -c /dev/null -o endpoints=http://127.0.0.1:2379 -o region=0-99 -o app=0-99 \
+	-o machines=0-99 check-config >/dev/null 2>&1
+[ $? = 2 ]
+tap $? "check-config refuses a pool of more than 4096 node ids"
 printf 'endpoints\n' >"$W/bad.conf"
 out=$("$AGENT" -c "$W/bad.conf" check-config 2>&1)
 case $out in *"bad.conf:1"*) ok "config file: error names file and line" ;;
@@ -370,6 +378,20 @@ fl=$(tr -d '\n' <"$W/k2/sys/floor_ms")
 [ -n "$fl" ] && [ "$fl" -ge "$u_k1" ]
 tap $? "new holder's floor ($fl) >= old holder's last ceiling ($u_k1)"
 stop_agent k2
+
+# Whole node-id ranges: regions 0-1 with one machine: two hold, one waits.
+for i in 1 2 3; do
+	start_agent n$i -o region=0-1 -o app=5 -o machines=7
+done
+wait_for 20 '[ "$(for i in 1 2 3; do field n$i state; done | grep -c holding)" = 2 ]'
+r=$?
+regs=$(for i in 1 2 3; do [ "$(field n$i state)" = holding ] &&
+	echo "$(tr -d '\n' <"$W/n$i/sys/region_id")-$(tr -d '\n' <"$W/n$i/sys/app_id")-$(tr -d '\n' <"$W/n$i/sys/machine_id")"; done | sort | paste -sd' ')
+[ $r = 0 ] && [ "$regs" = "0-5-7 1-5-7" ]
+tap $? "region range 0-1: two agents hold 0-5-7 and 1-5-7 ($regs), the third waits"
+for i in 1 2 3; do
+	stop_agent n$i
+done
 
 # SIGSTOP past the TTL: the device keeps only the ceiling it had; the next
 # holder starts above it; on SIGCONT the stopped agent finds its lease lost.
