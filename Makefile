@@ -144,6 +144,22 @@ fuzz:
 soak:
 	$(Q)tests/soak/run-soak.sh --ids $(SOAK_IDS)
 
-# A short soak with one duplicate planted: passes only if it is found.
+# A short soak with a duplicate and a stray ID planted: passes only if both
+# are found.
 soak-selftest:
 	$(Q)tests/soak/run-soak.sh --ids 1000000 --secs 120 --selftest
+
+# VM restore and clone
+# A running guest (QEMU, -device vmgenid) saved to a file, restored once and
+# cloned twice: each copy fences itself, then issues again under a new
+# floor or machine_id, and no ID appears twice; savevm/loadvm in one QEMU
+# process is the negative control.  TAP lines, then "N passed, N failed".
+# VMFORK_KERNEL=NAME runs it on another test kernel (tests/kernels/); it
+# skips on one without CONFIG_VMGENID, such as the debug kernel.
+.PHONY: check-vmfork
+
+VMFORK_KERNEL ?= stock
+
+check-vmfork: module
+	$(Q)$(MAKE) --no-print-directory -s -C tests guest-install
+	$(Q)tests/vmfork/run.sh --kernel $(VMFORK_KERNEL)

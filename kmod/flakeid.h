@@ -50,6 +50,12 @@ struct flakeid_floor {
 	bool has_layout;
 };
 
+/* The VM generation ID, 16 bytes the hypervisor changes on a VM fork. */
+struct flakeid_vmgen {
+	u64 lo;
+	u64 hi;
+};
+
 /* Per open file: the largest ID handed out through it. */
 struct flakeid_file {
 	atomic64_t last;
@@ -96,11 +102,17 @@ int flakeid_set_until(u64 until_ms);
 u64 flakeid_until_ms(void);
 int flakeid_set_until_wait(u32 ms);
 u32 flakeid_until_wait_ms(void);
-void flakeid_vm_forked(void);
+void flakeid_vm_forked(const struct flakeid_vmgen *now);
+void flakeid_vmgen_set_seen(const struct flakeid_vmgen *g);
 u64 flakeid_ids_issued(void);
 u64 flakeid_counter(enum flakeid_counter c);
 int flakeid_decode(const struct flakeid_cfg *cfg, u64 id,
 		   struct flakeid_decode *out);
+
+/* VM fork detection (vmgen.c). */
+int flakeid_vmgen_init(void);
+void flakeid_vmgen_exit(void);
+bool flakeid_vmgen_read(struct flakeid_vmgen *g);
 
 /* Character device (dev.c). */
 int flakeid_dev_init(void);

@@ -57,9 +57,22 @@
  * agent's pauses do, which is what makes a lease safe.  A lease agent
  * records the ceiling in its store before it writes it here; the next
  * holder of the node ID starts its floor above that record, so the two
- * holders' timestamps, hence their IDs, never meet.  A VM restore or clone
- * fences the device (flakeid_vm_forked()) so that the copy issues nothing
- * until it is given a floor above the discarded run, or its own node ID.
+ * holders' timestamps, hence their IDs, never meet.
+ *
+ * Why a restored or cloned VM does not repeat the discarded run
+ * -------------------------------------------------------------
+ * The hypervisor rewrites the VM generation ID in guest memory before a
+ * restored or cloned VM runs again.  Every call reads it when it starts
+ * and when it ends: a call that starts with a new one fences the device
+ * (flakeid_vm_forked()) before it takes a block, and a call that ends with
+ * another one than it started with returns nothing, since the run that was
+ * discarded may have returned the same IDs.  So no call that returns after
+ * a restore returns an ID that the other copy may return, and the copy
+ * issues nothing until it is given a floor above the discarded run, or its
+ * own node ID.  (IDs that calls returned before the snapshot are in both
+ * copies' memory: no generator can take those back.)  Without the
+ * generation ID's memory, the kernel's VM fork notifier fences the device,
+ * some milliseconds after the VM resumed.
  *
  * Staleness and suspend
  * ---------------------
@@ -111,6 +124,7 @@ struct flakeid_state {
 	u32 until_wait_ms;		/* a reader's wait for a raise at it */
 	unsigned long until_seq;	/* bumped by every change of until_ms */
 	unsigned long until_noted;	/* until_seq whose "reached" was notified */
+	struct flakeid_vmgen vmgen_seen; /* the VM generation ID last seen */
 	unsigned long block_gen;	/* blocks granted before a bump are void */
 	atomic64_t offset_ns;		/* ID clock = CLOCK_MONOTONIC + offset */
 	atomic64_t counters[FLAKEID_CNT_NR];
@@ -303,6 +317,7 @@ static u64 flakeid_clock_sync_ns_locked(void)
 
 static u64 flakeid_clock_sync_locked(void)
 {
+	lockdep_assert_held(&flakeid_state.lock);
 	return div_u64(flakeid_clock_sync_ns_locked(), NSEC_PER_MSEC);
 }
 
@@ -576,11 +591,19 @@ refused:
 ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 		      size_t count, bool nonblock)
 {
+	struct flakeid_vmgen gen0, gen1;
 	struct flakeid_retry why;
 	struct flakeid_range r;
+	bool vmgen;
 	size_t done = 0;
 	u64 deadline = 0, copied;
 	int ret = 0;
+
+	/* A restore or clone not yet reported: fence before serving. */
+	vmgen = flakeid_vmgen_read(&gen0);
+	if (vmgen && (gen0.lo != READ_ONCE(flakeid_state.vmgen_seen.lo) ||
+		      gen0.hi != READ_ONCE(flakeid_state.vmgen_seen.hi)))
+		flakeid_vm_forked(&gen0);
 
 	while (done < count) {
 		ret = flakeid_reserve(&r, min_t(u64, count - done,
@@ -623,6 +646,16 @@ ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 			}
 			cond_resched();
 		}
+	}
+	/*
+	 * A call that a VM restore or clone cut in two returns nothing: the
+	 * run that was discarded, or the twin, may return the same IDs.
+	 */
+	if (vmgen && flakeid_vmgen_read(&gen1) &&
+	    (gen1.lo != gen0.lo || gen1.hi != gen0.hi)) {
+		flakeid_vm_forked(&gen1);
+		atomic64_inc(&flakeid_state.counters[FLAKEID_CNT_UNTIL_REFUSED]);
+		return -EKEYEXPIRED;
 	}
 	return done ? done : ret;
 }
@@ -839,11 +872,20 @@ u32 flakeid_until_wait_ms(void)
  * that was discarded, or by the twin, may be issued again.  Fence until an
  * operator or the agent decides what this copy may issue.
  */
-void flakeid_vm_forked(void)
+void flakeid_vm_forked(const struct flakeid_vmgen *now)
 {
 	struct flakeid_state *st = &flakeid_state;
 
 	spin_lock(&st->lock);
+	if (now) {
+		/* Each new generation ID fences once, whoever sees it first. */
+		if (now->lo == st->vmgen_seen.lo && now->hi == st->vmgen_seen.hi) {
+			spin_unlock(&st->lock);
+			return;
+		}
+		WRITE_ONCE(st->vmgen_seen.lo, now->lo);
+		WRITE_ONCE(st->vmgen_seen.hi, now->hi);
+	}
 	flakeid_set_until_locked(0);
 	st->generation++;
 	atomic64_inc(&st->counters[FLAKEID_CNT_VM_FORKS]);
@@ -851,6 +893,14 @@ void flakeid_vm_forked(void)
 	wake_up_all(&flakeid_until_wq);
 	flakeid_notify_until();
 	pr_warn("VM restored or cloned: fenced (until_ms=0); give a clone its own machine_id, raise floor_ms past what the discarded run issued, then write until_ms\n");
+}
+
+void flakeid_vmgen_set_seen(const struct flakeid_vmgen *g)
+{
+	spin_lock(&flakeid_state.lock);
+	WRITE_ONCE(flakeid_state.vmgen_seen.lo, g->lo);
+	WRITE_ONCE(flakeid_state.vmgen_seen.hi, g->hi);
+	spin_unlock(&flakeid_state.lock);
 }
 
 /*

@@ -8,8 +8,6 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/notifier.h>
-#include <linux/random.h>
 
 #include "flakeid.h"
 
@@ -78,39 +76,6 @@ MODULE_PARM_DESC(until_ms, "Timestamp ceiling, Unix ms: none (default), or 0 to 
 static uint until_wait_ms = FLAKEID_DEFAULT_UNTIL_WAIT_MS;
 module_param(until_wait_ms, uint, 0);
 MODULE_PARM_DESC(until_wait_ms, "How long a reader at the ceiling waits for a raise, ms (default 1000, max 60000)");
-
-#ifdef FLAKEID_HAVE_VMFORK
-static int flakeid_vmfork_event(struct notifier_block *nb,
-				unsigned long action, void *data)
-{
-	flakeid_vm_forked();
-	return NOTIFY_DONE;
-}
-
-static struct notifier_block flakeid_vmfork_nb = {
-	.notifier_call = flakeid_vmfork_event,
-};
-
-static int flakeid_vmfork_init(void)
-{
-	return register_random_vmfork_notifier(&flakeid_vmfork_nb);
-}
-
-static void flakeid_vmfork_exit(void)
-{
-	unregister_random_vmfork_notifier(&flakeid_vmfork_nb);
-}
-#else
-static int flakeid_vmfork_init(void)
-{
-	pr_notice("this kernel has no VM fork notifier: VM restores and clones are not fenced\n");
-	return 0;
-}
-
-static void flakeid_vmfork_exit(void)
-{
-}
-#endif
 
 static int __init flakeid_init(void)
 {
@@ -193,7 +158,7 @@ static int __init flakeid_init(void)
 	ret = flakeid_dev_init();
 	if (ret)
 		goto err_gen;
-	ret = flakeid_vmfork_init();
+	ret = flakeid_vmgen_init();
 	if (ret)
 		goto err_dev;
 	return 0;
@@ -207,7 +172,7 @@ err_gen:
 
 static void __exit flakeid_exit(void)
 {
-	flakeid_vmfork_exit();
+	flakeid_vmgen_exit();
 	flakeid_dev_exit();
 	flakeid_gen_exit();
 }

@@ -32,6 +32,9 @@ set -eu
 #                       installed, so the generic kernel stays the default
 #   uuid-dev uuid-runtime gnuplot-nox  benchmarks (make bench): static
 #                       libuuid, uuidd for the guest, the PNG plots
+#   qemu-utils python3  VM restore and clone test (make check-vmfork):
+#                       qemu-img makes the qcow2 disk savevm/loadvm need,
+#                       tests/qemu/hmp.py talks to QEMU's monitor socket
 #   libcurl4-openssl-dev  flakeid-agent talks HTTP(S) to etcd's JSON gateway
 #   libjson-c-dev       flakeid-agent parses etcd's answers
 #   etcd-server         the 3-member etcd cluster of the agent's tests
@@ -43,6 +46,7 @@ libc6-dev-i386 cpio gzip kmod bc flex bison libelf-dev libssl-dev perl
 xz-utils pkg-config binutils coreutils findutils grep sed
 dkms debhelper dh-dkms dpkg-dev fakeroot lintian git
 uuid-dev uuid-runtime gnuplot-nox
+qemu-utils python3
 libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client socat"
 
 # apt needs root; use sudo only when we are not root and it works without a

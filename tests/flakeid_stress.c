@@ -2,7 +2,8 @@
 /*
  * Concurrency and fault tests for /dev/flakeid: every CPU generating at
  * once, threads sharing one file, CPU hotplug and live reconfiguration under
- * load, and wall-clock steps.  The clock test is declared last because it
+ * load, unprivileged readers holding the borrow limit, and wall-clock
+ * steps.  The clock test is declared last because it
  * leaves the ID clock an hour ahead of the wall clock.
  *
  * Worker threads never use the harness macros (they are not thread-safe);
@@ -13,6 +14,7 @@
 #endif
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -24,6 +26,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
@@ -599,6 +602,7 @@ struct ceil_reader {
 	long err;
 };
 
+/* The default layout and 41:0:0:8:14 both shift the timestamp by 22. */
 static uint64_t ts_of(uint64_t id)
 {
 	struct fl_fields f;
@@ -672,12 +676,18 @@ TEST_F_TIMEOUT(stress, ceiling_under_load, 300)
 	unsigned int lowered = 0, fenced = 0, raised = 0;
 	uint64_t *all, over = 0, loose = 0, refused = 0;
 	size_t per = total / 8, done, got = 0;
-	int64_t now;
+	int64_t now, t_end;
 
 	ncpu = online_cpus(cpus, 64);
 	ASSERT_LT(0, ncpu);
 	all = malloc(total * sizeof(uint64_t));
 	ASSERT_TRUE(all != NULL);
+	/*
+	 * The same timestamp shift with a 14-bit sequence: 16,384 IDs a
+	 * millisecond rather than 1,024, so the ceiling bounds the rate and
+	 * 10^7 IDs take seconds, not minutes, even on a debug kernel.
+	 */
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", "41:0:0:8:14"));
 	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "20"));
 	ceil_max = 0;
 	ceil_value = FLAKEID_UNTIL_NONE;
@@ -692,20 +702,22 @@ TEST_F_TIMEOUT(stress, ceiling_under_load, 300)
 		r[i].cap = per;
 		ASSERT_EQ(0, pthread_create(&r[i].th, NULL, ceil_reader_main, &r[i]));
 	}
-	/* Bounded: at most 120 s of steps, 2 ms apart. */
-	for (step = 0; step < 60000; step++) {
+	/* Bounded: at most 200 s, well inside the test's timeout. */
+	t_end = fl_now_ms(CLOCK_MONOTONIC) + 200000;
+	for (step = 0; fl_now_ms(CLOCK_MONOTONIC) < t_end; step++) {
 		for (i = 0, done = 0; i < 8; i++)
 			done += __atomic_load_n(&r[i].n, __ATOMIC_RELAXED) == per;
 		if (done == 8)
 			break;
 		now = fl_idclock_ms();
-		if (step % 100 == 50) {
+		/* Of every 20 steps: 10 raises, 6 fenced, 4 lowered. */
+		if (step % 20 == 10) {
 			ASSERT_EQ(0, ceil_set(0));
 			fenced++;
-		} else if (step % 100 == 80) {
+		} else if (step % 20 == 16) {
 			ASSERT_EQ(0, ceil_set((uint64_t)now - 5));
 			lowered++;
-		} else if (step % 100 < 50 || step % 100 > 90) {
+		} else if (step % 20 < 10) {
 			ASSERT_EQ(0, ceil_set((uint64_t)now + 3 + step % 7));
 			raised++;
 		}
@@ -750,6 +762,186 @@ static long timed_read(int fd, uint64_t *ids, size_t n, int64_t *ms)
 	setitimer(ITIMER_REAL, &off, NULL);
 	*ms = fl_now_ms(CLOCK_MONOTONIC) - t0;
 	return ret;
+}
+
+/* ---- unprivileged hogs at the borrow limit ------------------------------ */
+
+#define HOGS		3
+#define HOG_UID		65534
+#define HOG_SECS	3
+#define HOG_BORROW_MS	200
+#define SKEW_SLACK_MS	20	/* ms rounding of ahead_ms and the wall clock */
+#define VICTIM_MAX	65536
+
+struct hog {
+	int dropped;		/* ran as HOG_UID, without root's groups */
+	long err;		/* first unexpected -errno */
+	uint64_t calls, ids;
+};
+
+/* A hog: drop to nobody, then read 2^20-ID buffers until the deadline. */
+static void hog_main(struct hog *h, int64_t until_ms)
+{
+	size_t len = (size_t)FLAKEID_BATCH_MAX * sizeof(uint64_t);
+	uint64_t *buf;
+	long n;
+	int fd;
+
+	if (setgroups(0, NULL) || setgid(HOG_UID) || setuid(HOG_UID) ||
+	    geteuid() != HOG_UID) {
+		h->err = -errno;
+		_exit(1);
+	}
+	h->dropped = 1;
+	buf = malloc(len);
+	fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	if (!buf || fd < 0) {
+		h->err = -errno;
+		_exit(1);
+	}
+	while (fl_now_ms(CLOCK_MONOTONIC) < until_ms) {
+		n = fl_read(fd, buf, FLAKEID_BATCH_MAX);
+		if (n <= 0) {
+			if (n == -EINTR)
+				continue;
+			h->err = n ? n : -ENODATA;
+			_exit(1);
+		}
+		h->calls++;
+		h->ids += n;
+	}
+	_exit(0);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Any user can keep the allocator at the borrow limit with 2^20-ID reads.
+ * What must hold then: every other reader still gets IDs (no starvation),
+ * and no ID is stamped more than max_borrow_ms ahead of the ID clock.
+ * The latencies and skews are logged as notes, not asserted: they depend
+ * on the host.  The skew of an ID is its timestamp minus the ID clock
+ * read just after the call returned, an upper bound on how far ahead of
+ * the clock it was stamped.
+ */
+TEST_F_TIMEOUT(stress, unprivileged_hogs, 120)
+{
+	struct itimerval guard = { .it_value = { 10, 0 } }, off = { 0 };
+	struct sigaction sa = { .sa_handler = on_alarm };
+	int64_t *lat, *skew, until, t0, t1, clk, worst_lat = 0, worst_skew = INT64_MIN;
+	uint64_t id, waits0, waits1, hog_ids = 0;
+	struct flakeid_decode d;
+	pid_t pid[HOGS] = { 0 };
+	struct hog *hogs;
+	size_t nv = 0, over_skew = 0, slow = 0;
+	int i, status, reads = 0;
+	long n = 1;
+	char buf[32];
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to drop to uid %d and set max_borrow_ms", HOG_UID);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	hogs = mmap(NULL, sizeof(*hogs) * HOGS, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, hogs);
+	lat = calloc(VICTIM_MAX, sizeof(*lat));
+	skew = calloc(VICTIM_MAX, sizeof(*skew));
+	ASSERT_NE(NULL, lat);
+	ASSERT_NE(NULL, skew);
+	snprintf(buf, sizeof(buf), "%d", HOG_BORROW_MS);
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", buf));
+	fl_settle();
+	waits0 = fl_sysfs_u64("waits");
+
+	until = fl_now_ms(CLOCK_MONOTONIC) + HOG_SECS * 1000;
+	for (i = 0; i < HOGS; i++) {
+		pid[i] = fork();
+		ASSERT_LE(0, pid[i]);
+		if (!pid[i])
+			hog_main(&hogs[i], until);
+	}
+	/* The victim: one-ID blocking reads, as long as the hogs run. */
+	while (fl_now_ms(CLOCK_MONOTONIC) < until) {
+		t0 = now_us();
+		setitimer(ITIMER_REAL, &guard, NULL);
+		n = fl_read(self->fd, &id, 1);
+		setitimer(ITIMER_REAL, &off, NULL);
+		t1 = now_us();
+		clk = fl_idclock_ms();
+		reads++;
+		if (n != 1)
+			break;
+		if (t1 - t0 >= 2000000)
+			slow++;
+		if (t1 - t0 > worst_lat)
+			worst_lat = t1 - t0;
+		if (fl_decode(self->fd, id, &d)) {
+			n = -errno;
+			break;
+		}
+		if ((int64_t)d.unix_ms - clk > HOG_BORROW_MS + SKEW_SLACK_MS)
+			over_skew++;
+		if ((int64_t)d.unix_ms - clk > worst_skew)
+			worst_skew = (int64_t)d.unix_ms - clk;
+		if (nv < VICTIM_MAX) {
+			lat[nv] = t1 - t0;
+			skew[nv] = (int64_t)d.unix_ms - clk;
+			nv++;
+		}
+	}
+	for (i = 0; i < HOGS; i++) {
+		ASSERT_EQ(pid[i], waitpid(pid[i], &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("hog %d: status %#x, %s", i, status,
+			       strerror((int)-hogs[i].err));
+		EXPECT_EQ(1, hogs[i].dropped) TH_LOG("hog %d kept root", i);
+		EXPECT_LT(0ULL, (unsigned long long)hogs[i].ids) TH_LOG("hog %d", i);
+		TH_LOG("hog %d (uid %d): %llu IDs in %llu reads", i, HOG_UID,
+		       (unsigned long long)hogs[i].ids,
+		       (unsigned long long)hogs[i].calls);
+		hog_ids += hogs[i].ids;
+	}
+	waits1 = fl_sysfs_u64("waits");
+
+	/* No starvation: every blocking one-ID read completed, none stuck. */
+	EXPECT_EQ(1L, n) TH_LOG("victim read %d: %s", reads, strerror((int)-n));
+	EXPECT_EQ(0UL, (unsigned long)slow) TH_LOG("one-ID reads taking 2 s or more");
+	EXPECT_LT(0UL, (unsigned long)nv);
+	/* The skew: never more than max_borrow_ms ahead of the ID clock. */
+	EXPECT_EQ(0UL, (unsigned long)over_skew)
+		TH_LOG("IDs stamped more than %d + %d ms ahead (worst %lld ms)",
+		       HOG_BORROW_MS, SKEW_SLACK_MS, (long long)worst_skew);
+	if (nv) {
+		qsort(lat, nv, sizeof(*lat), cmp_i64);
+		qsort(skew, nv, sizeof(*skew), cmp_i64);
+		TH_LOG("victim: %zu one-ID reads beside %llu hog IDs; latency median %.3f ms, max %.3f ms",
+		       nv, (unsigned long long)hog_ids, lat[nv / 2] / 1000.0,
+		       worst_lat / 1000.0);
+		TH_LOG("skew (ID timestamp - ID clock), max_borrow_ms %d: min %lld, median %lld, max %lld ms",
+		       HOG_BORROW_MS, (long long)skew[0], (long long)skew[nv / 2],
+		       (long long)worst_skew);
+	}
+	TH_LOG("waits %llu -> %llu%s", (unsigned long long)waits0,
+	       (unsigned long long)waits1,
+	       waits1 > waits0 ? "" : " (the hogs never reached the limit: a slow host)");
+	free(lat);
+	free(skew);
+	munmap(hogs, sizeof(*hogs) * HOGS);
+	fl_settle();
 }
 
 /* ---- wall-clock steps (last: leaves the ID clock an hour ahead) --------- */

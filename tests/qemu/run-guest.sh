@@ -7,19 +7,26 @@
 #                [--kernel VMLINUZ] [--append "KERNEL ARGS"]
 #                [--extra-file HOST:GUEST]... [--qemu-arg ARG]...
 #                [--module KO | --no-module] [--quiet] [--keep]
-#                [--guestfwd GUESTIP:PORT=HOSTIP:PORT]... [--monitor SOCKET]
+#                [--monitor SOCKET] [--incoming STATEFILE]
+#                [--initrd ARCHIVE | --save-initrd ARCHIVE]
+#                [--guestfwd GUESTIP:PORT=HOSTIP:PORT]...
 #
 # The initramfs holds static busybox, /init (init.sh), /main.sh (SCRIPT),
 # /flakeid.ko (KO, default ./flakeid.ko; left out with a warning when not
 # built), the tree build/guest/ copied to / and the --extra-file entries.
 # --qemu-arg passes one more argument to QEMU (e.g. -rtc base=...);
 # --keep leaves the initramfs under build/qemu/ for a look.
-# --guestfwd gives the guest a virtio NIC on QEMU's user network with
+# --monitor puts QEMU's human monitor on a unix socket (tests/qemu/hmp.py
+# talks to it).  --incoming starts QEMU with `-incoming "exec:cat FILE"`:
+# the guest resumes from a state saved with `migrate "exec:cat > FILE"`.
+# The restoring QEMU needs the same hardware as the saving one: the same
+# options, and the same initramfs: keep the one built with --save-initrd,
+# give it back with --initrd (used instead of the one built).
+# --guestfwd gives the guest a virtio NIC (n0) on QEMU's user network with
 # restrict=on (it reaches nothing else) on which a connection to GUESTIP:PORT
 # (in 10.0.2.0/24) becomes one to HOSTIP:PORT on the host's loopback, one
 # socat per connection; the guest loads virtio_net and brings eth0 up with
-# 10.0.2.15 (see TESTING.md).  --monitor puts QEMU's monitor on a Unix socket
-# (`set_link n0 off` cuts that NIC, `stop`/`cont` pause the guest).
+# 10.0.2.15 (see TESTING.md).  On the monitor, `set_link n0 off` cuts it.
 # SCRIPT's output goes to the guest's ttyS1 = RESULTS, kernel messages to
 # ttyS0 = CONSOLE_LOG.  RESULTS is streamed to stdout as it arrives (unless
 # --quiet).  The guest has busybox, /tmp, /dev/shm, /sys, /proc, devpts and
@@ -50,11 +57,11 @@ die() {
 }
 
 MAIN='' OUT='' LOG='' KERNEL='' APPEND='' KO=''
+MONITOR='' INCOMING='' USE_INITRD='' SAVE_INITRD=''
 SMP=4 MEM=1G TIMEOUT=600 QUIET=0 KEEP=0 MODULE=1
 EXTRA=()
 QEMU_EXTRA=()
 FWD=()
-MONITOR=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--main) MAIN=$2; shift ;;
@@ -71,8 +78,11 @@ while [ $# -gt 0 ]; do
 	--no-module) MODULE=0 ;;
 	--quiet) QUIET=1 ;;
 	--keep) KEEP=1 ;;
-	--guestfwd) FWD+=("$2"); shift ;;
 	--monitor) MONITOR=$2; shift ;;
+	--incoming) INCOMING=$2; shift ;;
+	--initrd) USE_INITRD=$2; shift ;;
+	--save-initrd) SAVE_INITRD=$2; shift ;;
+	--guestfwd) FWD+=("$2"); shift ;;
 	-h|--help) usage ;;
 	*) echo "run-guest: unknown argument $1" >&2; usage ;;
 	esac
@@ -81,6 +91,12 @@ done
 
 [ -n "$MAIN" ] && [ -n "$OUT" ] && [ -n "$LOG" ] || usage
 [ -f "$MAIN" ] || die "no such guest script: $MAIN"
+[ -z "$USE_INITRD" ] || [ -f "$USE_INITRD" ] || die "--initrd: no such file $USE_INITRD"
+if [ -n "$INCOMING" ]; then
+	[ -f "$INCOMING" ] || die "--incoming: no such file $INCOMING"
+	# QEMU hands the path to /bin/sh: keep it to characters sh leaves alone.
+	case $INCOMING in *[!A-Za-z0-9/._+-]*) die "--incoming: unusual characters in $INCOMING" ;; esac
+fi
 case $TIMEOUT in ''|*[!0-9]*) die "--timeout wants whole seconds" ;; esac
 
 if [ -z "$KERNEL" ]; then
@@ -176,12 +192,16 @@ if [ ${#FWD[@]} -gt 0 ]; then
 	# shellcheck disable=SC2054 # the commas are QEMU's
 	NET=(-netdev "$nd" -device virtio-net-pci,netdev=n0)
 fi
-[ -z "$MONITOR" ] || NET+=(-monitor "unix:$MONITOR,server,nowait")
 
 INITRD=$WORK/initramfs.cpio.gz
 # Sorted names and root ownership: the same inputs give the same archive.
 (cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
 	cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$INITRD"
+[ -z "$USE_INITRD" ] || cp "$USE_INITRD" "$INITRD"
+if [ -n "$SAVE_INITRD" ]; then
+	mkdir -p "$(dirname "$SAVE_INITRD")"
+	cp "$INITRD" "$SAVE_INITRD"
+fi
 
 # --- the guest ------------------------------------------------------------
 : >"$OUT"
@@ -202,8 +222,14 @@ QEMU=(qemu-system-x86_64
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE"
 	${NET[@]+"${NET[@]}"}
 	${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"})
+[ -z "$MONITOR" ] || QEMU+=(-monitor "unix:$MONITOR,server=on,wait=off")
+[ -z "$INCOMING" ] || QEMU+=(-incoming "exec:cat $INCOMING")
 
-echo "run-guest: booting $KERNEL (smp $SMP, mem $MEM, timeout ${TIMEOUT}s)" >&2
+if [ -n "$INCOMING" ]; then
+	echo "run-guest: restoring $INCOMING (smp $SMP, mem $MEM, timeout ${TIMEOUT}s)" >&2
+else
+	echo "run-guest: booting $KERNEL (smp $SMP, mem $MEM, timeout ${TIMEOUT}s)" >&2
+fi
 start=$(date +%s)
 # timeout sends TERM first (QEMU exits cleanly, files flushed), KILL 10 s on.
 timeout -k 10 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$WORK/qemu.stderr" 2>&1 &

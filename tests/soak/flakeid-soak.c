@@ -9,21 +9,37 @@
  * READERS threads (default 2 per CPU) fetch IDs in batches until IDS
  * (default 10^8) have been fetched or MAX_SECONDS have passed, while a
  * controller thread, every EVENT_MS on average, does one of: change
- * region/app/machine, change the layout (keeping the timestamp shift, so
- * it is accepted at run time), step the wall clock back or forward, take a
- * CPU offline or bring one back, or reload the module with the saved
- * floor_ms (all readers close their files first).
+ * region/app/machine, change the layout (to the same or a wider timestamp
+ * shift, so it is accepted at run time), step the wall clock back or
+ * forward, take a CPU offline or bring one back, or reload the module with
+ * the saved floor_state (all readers close their files first).  A reload
+ * may change the configuration: the epoch earlier by seconds or later by
+ * less than a second, the layout to the same or a wider shift; before some
+ * of them a load that must be refused (the epoch more than a second later,
+ * a narrower shift) is tried first, and must fail.
+ *
+ * Once, after 2/5 of the IDs, the timestamp runs out: the module is
+ * reloaded (floor_state given) with layout 32:0:0:0:31 and an epoch that
+ * leaves the field about 3 s; readers then get EOVERFLOW, a pause while
+ * that phase lasts (anywhere else it is a failure), until the controller
+ * widens the layout to 33:0:0:0:31, at run time or by a reload with the
+ * saved floor_state.  The soak goes on in 33-bit layouts from there.
  *
  * IDs are kept compactly: each reader appends to its own memory the
  * varint-coded difference to its previous ID (about 1-2 bytes an ID), one
  * run per open file; a run must strictly increase (checked on the fly).
  * At the end a k-way merge of all runs finds every duplicate with a few
- * bytes of memory per run, and every ID is decoded under the layouts used
- * and must carry a (region, app, machine) the controller actually set.
- * The first ID of a file opened after a reload must exceed every ID from
- * before it.  Prints its figures; exit 0 only with zero duplicates and
- * zero violations.  -T plants one duplicate before the check, to prove
- * the check finds it (the run must then report exactly one and fail).
+ * bytes of memory per run.  The controller records every configuration
+ * it set (layout, epoch, region, app, machine, and when), in order; in the
+ * merged order each ID must decode under one of them to the fields it set
+ * and a timestamp near the time it was in effect, and since a change keeps
+ * every later ID above every earlier one, the configurations the IDs
+ * decode to must follow the order they were set in.  The first ID of a
+ * file opened after a reload must exceed every ID from before it.  Prints
+ * its figures; exit 0 only with zero duplicates and zero violations.  -T
+ * plants one duplicate and one ID from no configuration (the first ID
+ * with its timestamp set to 1 ms) before the check, to prove the check
+ * finds them (the run must then report exactly one of each and fail).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,39 +66,91 @@
 #define MAX_RUNS	(1 << 16)
 #define SYS		FLAKEID_SYSFS_DIR "/"
 
-/* Layouts the soak moves between: all keep the shift R+A+M+S at 22. */
-static const unsigned int layouts[][5] = {
-	{ 41, 4, 3, 5, 10 },
-	{ 41, 2, 2, 4, 14 },
-	{ 41, 0, 0, 8, 14 },
-	{ 41, 3, 3, 3, 13 },
+/*
+ * Layouts the soak moves between, T:R:A:M:S.  Family 0 runs under the
+ * default epoch with shifts (R+A+M+S) 22 to 24; family 1 follows the
+ * timestamp exhaustion, 33-bit timestamps with shift 31 (64 bits in all).
+ * Changes stay within a family at the same or a wider shift.
+ */
+static const unsigned int layouts[][6] = {
+	/* T, R, A, M, S, family */
+	{ 41, 4, 3, 5, 10, 0 },
+	{ 41, 2, 2, 4, 14, 0 },
+	{ 41, 0, 0, 8, 14, 0 },
+	{ 41, 3, 3, 3, 13, 0 },
+	{ 40, 4, 3, 5, 11, 0 },
+	{ 40, 0, 0, 8, 15, 0 },
+	{ 39, 2, 2, 4, 16, 0 },
+	{ 39, 4, 4, 4, 12, 0 },
+	{ 33, 0, 0, 0, 31, 1 },
+	{ 33, 1, 1, 1, 28, 1 },
+	{ 33, 0, 0, 4, 27, 1 },
+	{ 33, 2, 2, 2, 25, 1 },
+	/* the timestamp that runs out: never chosen, only set by exhaust() */
+	{ 32, 0, 0, 0, 31, 2 },
 };
-#define NLAYOUTS (sizeof(layouts) / sizeof(layouts[0]))
+#define NLAYOUTS	(sizeof(layouts) / sizeof(layouts[0]))
+#define L_WIDE		8		/* 33:0:0:0:31 */
+#define L_EXHAUST	(NLAYOUTS - 1)
+#define EXHAUST_MS	3000		/* how long 32:0:0:0:31 has left at load */
+
+static unsigned int shift_of(unsigned int l)
+{
+	return layouts[l][1] + layouts[l][2] + layouts[l][3] + layouts[l][4];
+}
 
 /* ---- what was set ---- */
 
 struct state {
 	unsigned int layout, region, app, machine;
+	int narrow;		/* a probe: T+1, S-1 of the layout */
+	uint64_t epoch;
 };
 
-/* allowed[l]: bitmap of (region, app, machine) triples set under layout l */
-static uint8_t *allowed[NLAYOUTS];
-static struct state cur;
-static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Every configuration in effect, in the order set; times on true_ms(). */
+struct config {
+	struct state s;
+	int64_t from_ms, to_ms;
+};
 
-static unsigned int node_of(unsigned int l, unsigned int r, unsigned int a,
-			    unsigned int m)
+static struct config *configs;
+static size_t nconfigs, configs_cap;
+static struct state cur;
+static int64_t wall0_ms, mono0_ms;
+
+static int64_t clock_ms(clockid_t clk)
 {
-	return (r << (layouts[l][2] + layouts[l][3])) | (a << layouts[l][3]) | m;
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The wall clock as it would read had the soak never stepped it. */
+static int64_t true_ms(void)
+{
+	return wall0_ms + clock_ms(CLOCK_MONOTONIC) - mono0_ms;
+}
+
+/* Only the controller (and main, before it starts) records. */
 static void record_state(void)
 {
-	unsigned int node = node_of(cur.layout, cur.region, cur.app, cur.machine);
+	int64_t now = true_ms();
 
-	pthread_mutex_lock(&state_lock);
-	allowed[cur.layout][node / 8] |= 1 << (node % 8);
-	pthread_mutex_unlock(&state_lock);
+	if (nconfigs == configs_cap) {
+		configs_cap = configs_cap ? 2 * configs_cap : 4096;
+		configs = realloc(configs, configs_cap * sizeof(*configs));
+		if (!configs) {
+			perror("soak: configs");
+			exit(2);
+		}
+	}
+	if (nconfigs)
+		configs[nconfigs - 1].to_ms = now;
+	configs[nconfigs].s = cur;
+	configs[nconfigs].from_ms = now;
+	configs[nconfigs].to_ms = INT64_MAX;
+	nconfigs++;
 }
 
 /* ---- the runs readers keep ---- */
@@ -105,12 +173,15 @@ struct reader {
 	uint64_t order_bad;	/* IDs not above the previous one of their file */
 	uint64_t above_bad;	/* first IDs after a reload not above the old ones */
 	uint64_t errors;
+	uint64_t overflow_bad;	/* EOVERFLOW outside the exhaustion phase */
 	int parked;
 };
 
 static struct reader readers[MAX_READERS];
 static int nreaders;
 static volatile int stop, paused;
+static int exhausting;			/* EOVERFLOW is expected now */
+static uint64_t overflows;		/* EOVERFLOW pauses while exhausting */
 static uint64_t reload_floor_id;	/* max ID before the last reload */
 static uint64_t target = 100000000ULL;
 static const char *module_path = "/flakeid.ko";
@@ -157,7 +228,7 @@ static void *reader_main(void *arg)
 	uint64_t *buf = malloc(BATCH * sizeof(*buf));
 	struct flakeid_batch b;
 	struct run *run = NULL;
-	int fd = -1;
+	int fd = -1, exh;
 	uint64_t i;
 
 	while (!stop) {
@@ -197,9 +268,17 @@ static void *reader_main(void *arg)
 		b.size = sizeof(b);
 		b.count = BATCH;
 		b.ids = (uintptr_t)buf;
+		exh = __atomic_load_n(&exhausting, __ATOMIC_SEQ_CST);
 		if (ioctl(fd, FLAKEID_IOC_BATCH, &b)) {
-			if (errno != EINTR && errno != EAGAIN)
+			if (errno == EOVERFLOW &&
+			    (exh || __atomic_load_n(&exhausting, __ATOMIC_SEQ_CST))) {
+				__atomic_fetch_add(&overflows, 1, __ATOMIC_RELAXED);
+				usleep(1000);
+			} else if (errno == EOVERFLOW) {
+				r->overflow_bad++;
+			} else if (errno != EINTR && errno != EAGAIN) {
 				r->errors++;
+			}
 			continue;
 		}
 		for (i = 0; i < b.count; i++) {
@@ -219,7 +298,9 @@ static void *reader_main(void *arg)
 		}
 		run->end = r->used;
 		__atomic_fetch_add(&r->ids, b.count, __ATOMIC_RELAXED);
-		if (total_ids() >= target)
+		/* The exhaustion phase runs to its end. */
+		if (total_ids() >= __atomic_load_n(&target, __ATOMIC_RELAXED) &&
+		    !__atomic_load_n(&exhausting, __ATOMIC_SEQ_CST))
 			stop = 1;
 	}
 	if (fd >= 0)
@@ -241,10 +322,15 @@ struct events {
 	uint64_t node_sets, node_refused, layouts, layout_refused;
 	uint64_t steps_back, steps_fwd, offline, online, hotplug_failed;
 	uint64_t reloads, reload_failed;
+	uint64_t reload_epoch_back, reload_epoch_fwd, reload_layouts;
+	uint64_t refused_ok, refusal_missed;	/* loads and stores that must fail */
+	uint64_t exhaustions, exhaust_failed, widen_sysfs, widen_reload;
 	uint64_t module_steps_back, module_waits, module_borrowed;
 };
 
 static struct events ev;
+static int64_t max_offset_ms;	/* the furthest the wall clock went ahead */
+static int64_t epoch_fwd_ms;	/* all the later epochs added up */
 
 static int sysfs_write(const char *name, const char *fmt, ...)
 {
@@ -264,16 +350,25 @@ static int sysfs_write(const char *name, const char *fmt, ...)
 	return ret;
 }
 
-static uint64_t sysfs_u64(const char *name)
+/* A sysfs file's first line, without the newline; "" on error. */
+static void sysfs_line(const char *name, char *buf, size_t len)
 {
-	char buf[64] = "";
 	int fd = open(name, O_RDONLY);
+	ssize_t n = -1;
 
 	if (fd >= 0) {
-		if (read(fd, buf, sizeof(buf) - 1) < 0)
-			buf[0] = 0;
+		n = read(fd, buf, len - 1);
 		close(fd);
 	}
+	buf[n > 0 ? n : 0] = 0;
+	buf[strcspn(buf, "\n")] = 0;
+}
+
+static uint64_t sysfs_u64(const char *name)
+{
+	char buf[64];
+
+	sysfs_line(name, buf, sizeof(buf));
 	return strtoull(buf, NULL, 10);
 }
 
@@ -291,28 +386,59 @@ static int set_node(const char *field, unsigned int *slot, unsigned int val)
 	return 0;
 }
 
+static void random_nodes(struct state *s)
+{
+	const unsigned int *l = layouts[s->layout];
+
+	s->region = below(1U << l[1]);
+	s->app = below(1U << l[2]);
+	s->machine = below(1U << l[3]);
+}
+
 static void change_nodes(void)
 {
-	const unsigned int *l = layouts[cur.layout];
+	struct state to = cur;
 	int bad = 0;
 
-	bad |= set_node("region_id", &cur.region, below(1U << l[1]));
-	bad |= set_node("app_id", &cur.app, below(1U << l[2]));
-	bad |= set_node("machine_id", &cur.machine, below(1U << l[3]));
+	random_nodes(&to);
+	bad |= set_node("region_id", &cur.region, to.region);
+	bad |= set_node("app_id", &cur.app, to.app);
+	bad |= set_node("machine_id", &cur.machine, to.machine);
 	if (bad)
 		ev.node_refused++;
 	else
 		ev.node_sets++;
 }
 
+/*
+ * Another layout of the current family with the same shift (mostly) or a
+ * wider one; NLAYOUTS when there is none.
+ */
+static unsigned int pick_layout(void)
+{
+	unsigned int c[NLAYOUTS], n = 0, l, sh = shift_of(cur.layout);
+	int same = below(8) != 0, pass;
+
+	for (pass = 0; pass < 2 && !n; pass++, same = 0) {
+		for (l = 0; l < NLAYOUTS; l++) {
+			if (l == cur.layout || layouts[l][5] != layouts[cur.layout][5])
+				continue;
+			if (same ? shift_of(l) == sh : shift_of(l) >= sh)
+				c[n++] = l;
+		}
+	}
+	return n ? c[below(n)] : NLAYOUTS;
+}
+
 static void change_layout(void)
 {
-	unsigned int to = below(NLAYOUTS);
-	const unsigned int *l = layouts[to];
+	unsigned int to = pick_layout();
+	const unsigned int *l;
 	int ret;
 
-	if (to == cur.layout)
-		to = (to + 1) % NLAYOUTS, l = layouts[to];
+	if (to == NLAYOUTS)
+		return;
+	l = layouts[to];
 	/* The ids must fit the new widths: zero them first. */
 	if (set_node("region_id", &cur.region, 0) ||
 	    set_node("app_id", &cur.app, 0) ||
@@ -347,6 +473,8 @@ static void step_clock(int64_t ms)
 	if (clock_settime(CLOCK_REALTIME, &ts))
 		return;
 	clock_offset_ms += ms;
+	if (clock_offset_ms > max_offset_ms)
+		max_offset_ms = clock_offset_ms;
 	if (ms < 0)
 		ev.steps_back++;
 	else
@@ -404,57 +532,6 @@ static void add_module_counters(void)
 	ev.module_borrowed += sysfs_u64(SYS "borrowed_ms");
 }
 
-static void reload(void)
-{
-	const unsigned int *l;
-	uint64_t floor_ms, max = 0;
-	char params[256];
-	int i, fd, ret;
-
-	paused = 1;
-	for (i = 0; i < nreaders; i++)
-		while (!__atomic_load_n(&readers[i].parked, __ATOMIC_ACQUIRE) && !stop)
-			usleep(1000);
-	if (stop) {
-		paused = 0;
-		return;
-	}
-	for (i = 0; i < nreaders; i++)
-		if (readers[i].last > max)
-			max = readers[i].last;
-	add_module_counters();
-	floor_ms = sysfs_u64(SYS "floor_ms");
-	if (syscall(SYS_delete_module, "flakeid", O_NONBLOCK)) {
-		fprintf(stderr, "soak: rmmod: %s\n", strerror(errno));
-		ev.reload_failed++;
-		paused = 0;
-		return;
-	}
-	/* Load with new ids; the layout stays (its shift must not shrink). */
-	l = layouts[cur.layout];
-	cur.region = below(1U << l[1]);
-	cur.app = below(1U << l[2]);
-	cur.machine = below(1U << l[3]);
-	snprintf(params, sizeof(params),
-		 "floor_ms=%" PRIu64 " layout=%u:%u:%u:%u:%u region_id=%u app_id=%u machine_id=%u",
-		 floor_ms, l[0], l[1], l[2], l[3], l[4], cur.region, cur.app, cur.machine);
-	fd = open(module_path, O_RDONLY | O_CLOEXEC);
-	ret = fd < 0 ? -1 : syscall(SYS_finit_module, fd, params, 0);
-	if (fd >= 0)
-		close(fd);
-	if (ret) {
-		fprintf(stderr, "soak: insmod %s %s: %s\n", module_path, params, strerror(errno));
-		ev.reload_failed++;
-		stop = 1;
-		paused = 0;
-		return;
-	}
-	record_state();
-	__atomic_store_n(&reload_floor_id, max, __ATOMIC_RELEASE);
-	ev.reloads++;
-	paused = 0;
-}
-
 /* Seconds on CLOCK_MONOTONIC: the soak steps the wall clock. */
 static long mono_s(void)
 {
@@ -472,15 +549,289 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* Every reader closes its file; returns the largest ID read so far. */
+static int park_readers(uint64_t *max)
+{
+	int i;
+
+	paused = 1;
+	for (i = 0; i < nreaders; i++)
+		while (!__atomic_load_n(&readers[i].parked, __ATOMIC_ACQUIRE) && !stop)
+			usleep(1000);
+	if (stop) {
+		paused = 0;
+		return -1;
+	}
+	*max = 0;
+	for (i = 0; i < nreaders; i++)
+		if (readers[i].last > *max)
+			*max = readers[i].last;
+	return 0;
+}
+
+static void resume_readers(uint64_t max)
+{
+	__atomic_store_n(&reload_floor_id, max, __ATOMIC_RELEASE);
+	paused = 0;
+}
+
+static int64_t floor_saved_ms;	/* CLOCK_MONOTONIC when it was read */
+
+/* Save floor_state and unload; 0 or -1 (the module stays loaded). */
+static int unload(char *floor, size_t len)
+{
+	add_module_counters();
+	sysfs_line(SYS "floor_state", floor, len);
+	floor_saved_ms = clock_ms(CLOCK_MONOTONIC);
+	if (strncmp(floor, "floor_ms=", 9)) {
+		fprintf(stderr, "soak: floor_state reads \"%s\"\n", floor);
+		return -1;
+	}
+	if (syscall(SYS_delete_module, "flakeid", O_NONBLOCK)) {
+		fprintf(stderr, "soak: rmmod: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Load with the saved floor and configuration @s; 0 or -errno. */
+static int load(const char *floor, const struct state *s)
+{
+	const unsigned int *l = layouts[s->layout];
+	char params[512];
+	int fd, ret;
+
+	snprintf(params, sizeof(params),
+		 "%s epoch_ms=%" PRIu64 " layout=%u:%u:%u:%u:%u region_id=%u app_id=%u machine_id=%u",
+		 floor, s->epoch, l[0] + !!s->narrow, l[1], l[2], l[3], l[4] - !!s->narrow,
+		 s->region, s->app, s->machine);
+	fd = open(module_path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = syscall(SYS_finit_module, fd, params, 0) ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * A load that must be refused, against the floor's configuration (cur):
+ * its epoch more than a second later, or a shift one bit narrower.  The
+ * limit counts from the later of the floor and the clock, so the epoch
+ * moves a second past the time since the floor was read, and more.  If
+ * it is accepted anyway that is a failure; the module is unloaded again
+ * (no reader ran) and its configuration recorded.
+ */
+static void try_refused_load(const char *floor)
+{
+	int64_t since = clock_ms(CLOCK_MONOTONIC) - floor_saved_ms;
+	struct state bad = cur, keep;
+	char scratch[256];
+
+	random_nodes(&bad);
+	if (below(2))
+		bad.epoch += 2000 + since + below(4000);
+	else
+		bad.narrow = 1;
+	if (load(floor, &bad)) {
+		ev.refused_ok++;
+		return;
+	}
+	fprintf(stderr, "soak: a load that must be refused was accepted: epoch %" PRIu64
+		" layout %u%s (floor %s)\n", bad.epoch, bad.layout,
+		bad.narrow ? " narrowed" : "", floor);
+	ev.refusal_missed++;
+	keep = cur;
+	cur = bad;
+	record_state();
+	cur = keep;
+	if (unload(scratch, sizeof(scratch)))
+		stop = 1;
+}
+
+/*
+ * Reload with the saved floor_state, new node ids and maybe a changed
+ * epoch or layout; some reloads first try a load that must fail.
+ */
+static void reload(void)
+{
+	struct state to = cur;
+	char floor[256];
+	uint64_t max;
+	int ret;
+
+	if (park_readers(&max))
+		return;
+	if (unload(floor, sizeof(floor))) {
+		ev.reload_failed++;
+		paused = 0;
+		return;
+	}
+	switch (below(4)) {
+	case 0:
+		to.epoch -= 1000 + below(9000);
+		ev.reload_epoch_back++;
+		break;
+	case 1:
+		to.epoch += 1 + below(999);
+		epoch_fwd_ms += to.epoch - cur.epoch;
+		ev.reload_epoch_fwd++;
+		break;
+	case 2:
+		to.layout = pick_layout();
+		if (to.layout == NLAYOUTS)
+			to.layout = cur.layout;
+		else
+			ev.reload_layouts++;
+		break;
+	}
+	random_nodes(&to);
+	if (below(2))
+		try_refused_load(floor);
+	if (stop) {
+		paused = 0;
+		return;
+	}
+	ret = load(floor, &to);
+	if (ret) {
+		fprintf(stderr, "soak: load %s epoch %" PRIu64 " layout %u: %s; retrying as it was\n",
+			floor, to.epoch, to.layout, strerror(-ret));
+		ev.reload_failed++;
+		to = cur;
+		ret = load(floor, &to);
+	}
+	if (ret) {
+		fprintf(stderr, "soak: load %s as it was: %s\n", floor, strerror(-ret));
+		stop = 1;
+		paused = 0;
+		return;
+	}
+	cur = to;
+	record_state();
+	ev.reloads++;
+	resume_readers(max);
+}
+
+/*
+ * Run the timestamp out: reload with a 32-bit timestamp that has
+ * EXHAUST_MS left, let readers reach EOVERFLOW, check that an epoch moved
+ * forward is refused then, and widen to 33:0:0:0:31, at run time or by a
+ * reload with the saved floor_state.
+ */
+static void exhaust(void)
+{
+	struct state to = { .layout = L_EXHAUST };
+	uint64_t max, seen, floor_ms, now, ids0 = total_ids();
+	char floor[256];
+	long t0;
+	int ret;
+
+	/* Put the wall clock right: the phase is timed on it. */
+	if (clock_offset_ms)
+		step_clock(-clock_offset_ms);
+	if (park_readers(&max))
+		return;
+	if (unload(floor, sizeof(floor))) {
+		ev.exhaust_failed++;
+		paused = 0;
+		return;
+	}
+	/* The ID clock starts past the floor: count the time left from there. */
+	now = clock_ms(CLOCK_REALTIME);
+	floor_ms = strtoull(floor + 9, NULL, 10);
+	if (floor_ms + 1 > now)
+		now = floor_ms + 1;
+	to.epoch = now - (1LL << 32) + EXHAUST_MS;
+	ret = load(floor, &to);
+	if (ret) {
+		fprintf(stderr, "soak: load %s with layout 32:0:0:0:31 epoch %" PRIu64 ": %s\n",
+			floor, to.epoch, strerror(-ret));
+		ev.exhaust_failed++;
+		if (load(floor, &cur))
+			stop = 1;
+		paused = 0;
+		return;
+	}
+	cur = to;
+	record_state();
+	__atomic_store_n(&exhausting, 1, __ATOMIC_SEQ_CST);
+	resume_readers(max);
+
+	t0 = mono_s();
+	while (!__atomic_load_n(&overflows, __ATOMIC_RELAXED) && mono_s() - t0 < 30)
+		sleep_ms(10);
+	seen = __atomic_load_n(&overflows, __ATOMIC_RELAXED);
+	printf("soak: timestamp exhausted after %lds (%" PRIu64 " EOVERFLOW so far)\n",
+	       mono_s() - t0, seen);
+	fflush(stdout);
+	if (!seen)
+		ev.exhaust_failed++;
+	sleep_ms(200);
+
+	/* The allocator sits on the last millisecond: a later epoch is refused. */
+	if (!sysfs_write(SYS "epoch_ms", "%" PRIu64, cur.epoch + 3000)) {
+		fprintf(stderr, "soak: epoch_ms moved forward after EOVERFLOW: accepted\n");
+		ev.refusal_missed++;
+		cur.epoch += 3000;
+		record_state();
+	} else {
+		ev.refused_ok++;
+	}
+
+	to = cur;
+	to.layout = L_WIDE;
+	if (below(2)) {
+		ret = sysfs_write(SYS "layout", "33:0:0:0:31");
+		if (!ret)
+			ev.widen_sysfs++;
+	} else if (!(ret = park_readers(&max))) {
+		if (unload(floor, sizeof(floor))) {
+			ret = -1;
+			paused = 0;
+		} else {
+			ret = load(floor, &to);
+			if (ret && load(floor, &cur))
+				stop = 1;
+			if (!ret)
+				ev.widen_reload++;
+			resume_readers(max);
+		}
+	}
+	if (ret) {
+		fprintf(stderr, "soak: widening to 33:0:0:0:31 after EOVERFLOW failed (%d)\n", ret);
+		ev.exhaust_failed++;
+		stop = 1;
+	} else {
+		cur = to;
+		record_state();
+		ev.exhaustions++;
+	}
+	/*
+	 * 2^31 IDs a millisecond come fast: what the phase fetched does not
+	 * count towards the target, so the soak goes on in the new layouts.
+	 */
+	__atomic_fetch_add(&target, total_ids() - ids0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&exhausting, 0, __ATOMIC_SEQ_CST);
+	printf("soak: widened %s; the phase fetched %" PRIu64 " IDs, target now %" PRIu64 "\n",
+	       ret ? "FAILED" : ev.widen_sysfs ? "at run time" : "by a reload",
+	       total_ids() - ids0, target);
+	fflush(stdout);
+}
+
 static void controller(long event_ms, long deadline)
 {
 	uint64_t last = 0, now;
 	long t0 = mono_s(), tprint = t0;
+	int exhaust_tried = 0;
 
 	while (!stop) {
 		sleep_ms(event_ms / 2 + below(event_ms));
 		if (stop)
 			break;
+		if (!exhaust_tried && total_ids() >= target / 5 * 2) {
+			exhaust_tried = 1;
+			exhaust();
+			continue;
+		}
 		switch (below(10)) {
 		case 0: case 1: case 2: change_nodes(); break;
 		case 3: change_layout(); break;
@@ -541,28 +892,69 @@ static void heap_down(struct cursor **h, size_t n, size_t i)
 	}
 }
 
-static int id_allowed(uint64_t id)
-{
-	unsigned int l, node, nb;
+/* Slack around a configuration's time for the ID clock's lead and lag. */
+#define WINDOW_SLACK_MS	120000
 
-	for (l = 0; l < NLAYOUTS; l++) {
-		nb = layouts[l][1] + layouts[l][2] + layouts[l][3];
-		node = (id >> layouts[l][4]) & ((1U << nb) - 1);
-		if (allowed[l][node / 8] & (1 << (node % 8)))
-			return 1;
-	}
-	return 0;
+/* Whether @id decodes under @c to the ids it set, near the time it held. */
+static int id_matches(const struct config *c, uint64_t id)
+{
+	const unsigned int *l = layouts[c->s.layout];
+	unsigned int tb = l[0] + !!c->s.narrow, sb = l[4] - !!c->s.narrow;
+	unsigned int nb = l[1] + l[2] + l[3], sh = nb + sb;
+	uint64_t ts = id >> sh, node = (id >> sb) & ((1ULL << nb) - 1);
+	int64_t ms;
+
+	if (tb + sh < 64 && ts >> tb)
+		return 0;
+	if (node != (((uint64_t)c->s.region << (l[2] + l[3])) |
+		     ((uint64_t)c->s.app << l[3]) | c->s.machine))
+		return 0;
+	ms = (int64_t)(c->s.epoch + ts);
+	return ms >= c->from_ms - WINDOW_SLACK_MS &&
+	       (c->to_ms == INT64_MAX ||
+		ms <= c->to_ms + WINDOW_SLACK_MS + max_offset_ms + epoch_fwd_ms);
 }
 
 struct verdict {
-	uint64_t ids, dups, bad_config, runs;
+	uint64_t ids, dups, bad_config, config_order, runs;
 };
+
+/*
+ * IDs come here in increasing order.  Each must decode to a recorded
+ * configuration, and to one no earlier than the last ID's: the first
+ * matching configuration at or after that one is taken (which leaves the
+ * most room to the IDs after it).  *@k is that position.
+ */
+static void check_config(struct verdict *v, size_t *k, uint64_t id, int *shown)
+{
+	size_t j;
+
+	for (j = *k; j < nconfigs; j++) {
+		if (id_matches(&configs[j], id)) {
+			*k = j;
+			return;
+		}
+	}
+	for (j = 0; j < *k; j++)
+		if (id_matches(&configs[j], id))
+			break;
+	if (j < *k) {
+		v->config_order++;
+		if ((*shown)++ < 10)
+			printf("soak: ID %#" PRIx64 " decodes only to configuration %zu, set before %zu\n",
+			       id, j, *k);
+	} else {
+		v->bad_config++;
+		if ((*shown)++ < 10)
+			printf("soak: ID %#" PRIx64 " decodes to no configuration that was set\n", id);
+	}
+}
 
 static struct verdict verify(void)
 {
 	struct verdict v = { 0 };
 	struct cursor *cur_all, **heap;
-	size_t n = 0, i;
+	size_t n = 0, i, k = 0;
 	uint64_t prev = 0;
 	int have_prev = 0, j, shown = 0;
 
@@ -594,11 +986,8 @@ static struct verdict verify(void)
 			if (shown++ < 10)
 				printf("soak: DUPLICATE ID %#" PRIx64 "\n", c->v);
 		}
-		if (!id_allowed(c->v)) {
-			v.bad_config++;
-			if (shown++ < 10)
-				printf("soak: ID %#" PRIx64 " carries fields never set\n", c->v);
-		}
+		if (!have_prev || c->v != prev)
+			check_config(&v, &k, c->v, &shown);
 		prev = c->v;
 		have_prev = 1;
 		if (!cursor_next(c, 0))
@@ -614,7 +1003,7 @@ int main(int argc, char **argv)
 {
 	long secs = 3600, event_ms = 500, start, took;
 	struct verdict v;
-	uint64_t order_bad = 0, above_bad = 0, errors = 0, bytes = 0;
+	uint64_t order_bad = 0, above_bad = 0, errors = 0, overflow_bad = 0, bytes = 0;
 	struct flakeid_config c = { .size = sizeof(c) };
 	int opt, i, fd, found, selftest = 0;
 
@@ -651,9 +1040,8 @@ int main(int argc, char **argv)
 	close(fd);
 	found = 0;
 	for (i = 0; i < (int)NLAYOUTS; i++) {
-		/* Node fields take at most 12 bits in every layout. */
-		allowed[i] = calloc(1, 4096 / 8);
-		if (c.timestamp_bits == layouts[i][0] && c.region_bits == layouts[i][1] &&
+		if (layouts[i][5] == 0 &&
+		    c.timestamp_bits == layouts[i][0] && c.region_bits == layouts[i][1] &&
 		    c.app_bits == layouts[i][2] && c.machine_bits == layouts[i][3] &&
 		    c.sequence_bits == layouts[i][4]) {
 			cur.layout = i;
@@ -667,6 +1055,9 @@ int main(int argc, char **argv)
 	cur.region = c.region_id;
 	cur.app = c.app_id;
 	cur.machine = c.machine_id;
+	cur.epoch = c.epoch_ms;
+	wall0_ms = clock_ms(CLOCK_REALTIME);
+	mono0_ms = clock_ms(CLOCK_MONOTONIC);
 	record_state();
 
 	printf("soak: %" PRIu64 " IDs, %d readers on %d CPUs, an event every ~%ldms, at most %lds, seed %#" PRIx64 "\n",
@@ -690,8 +1081,10 @@ int main(int argc, char **argv)
 		order_bad += readers[i].order_bad;
 		above_bad += readers[i].above_bad;
 		errors += readers[i].errors;
+		overflow_bad += readers[i].overflow_bad;
 		bytes += readers[i].used;
 	}
+	configs[nconfigs - 1].to_ms = true_ms();
 	/* Put things back: CPUs online, the clock where it was. */
 	for (i = 1; i < ncpus; i++) {
 		char name[96];
@@ -716,6 +1109,17 @@ int main(int argc, char **argv)
 	       ev.node_sets, ev.node_refused, ev.layouts, ev.layout_refused,
 	       ev.steps_back, ev.steps_fwd, ev.offline, ev.online, ev.hotplug_failed,
 	       ev.reloads, ev.reload_failed);
+	printf("soak: events: reloads with the epoch %" PRIu64 " earlier, %" PRIu64
+	       " later, %" PRIu64 " with another layout; %" PRIu64
+	       " loads/stores refused as they must be, %" PRIu64 " accepted that must not\n",
+	       ev.reload_epoch_back, ev.reload_epoch_fwd, ev.reload_layouts,
+	       ev.refused_ok, ev.refusal_missed);
+	printf("soak: events: %" PRIu64 " timestamp exhaustions (%" PRIu64
+	       " failed), %" PRIu64 " EOVERFLOW pauses, then widened %" PRIu64
+	       " at run time, %" PRIu64 " by a reload; %" PRIu64
+	       " EOVERFLOW outside that phase; %zu configurations recorded\n",
+	       ev.exhaustions, ev.exhaust_failed, overflows, ev.widen_sysfs,
+	       ev.widen_reload, overflow_bad, nconfigs);
 	printf("soak: module saw: %" PRIu64 " clock steps back, %" PRIu64 " waits, %" PRIu64
 	       " borrowed ms\n", ev.module_steps_back, ev.module_waits, ev.module_borrowed);
 	fflush(stdout);
@@ -727,25 +1131,42 @@ int main(int argc, char **argv)
 		const uint8_t *p = r->arena + r->runs[0].start;
 		struct run *run = &r->runs[r->nruns++];
 
+		uint64_t first = get_varint(&p), sh = shift_of(configs[0].s.layout);
+
 		run->start = r->used;
-		put_varint(r, get_varint(&p));
+		put_varint(r, first);
 		run->end = r->used;
 		run->count = 1;
 		printf("soak: self-test: planted one duplicate\n");
+		if (r->nruns < sizeof(r->runs) / sizeof(r->runs[0])) {
+			run = &r->runs[r->nruns++];
+			run->start = r->used;
+			put_varint(r, (first & ((1ULL << sh) - 1)) | 1ULL << sh);
+			run->end = r->used;
+			run->count = 1;
+			printf("soak: self-test: planted one ID stamped 1 ms after the epoch\n");
+		}
 	}
 	start = mono_s();
 	v = verify();
 	printf("soak: verified %" PRIu64 " IDs in %" PRIu64 " runs in %lds: %" PRIu64
-	       " duplicates, %" PRIu64 " with fields never set, %" PRIu64
+	       " duplicates, %" PRIu64 " decoding to no configuration set, %" PRIu64
+	       " decoding out of the order set, %" PRIu64
 	       " out of order in their file, %" PRIu64 " not above the IDs before a reload, %"
 	       PRIu64 " read errors\n", v.ids, v.runs, mono_s() - start, v.dups,
-	       v.bad_config, order_bad, above_bad, errors);
+	       v.bad_config, v.config_order, order_bad, above_bad, errors);
 	printf("SOAK-RESULT ids=%" PRIu64 " duplicates=%" PRIu64 " bad_config=%" PRIu64
 	       " out_of_order=%" PRIu64 " reload_order=%" PRIu64 " reloads=%" PRIu64
 	       " node_changes=%" PRIu64 " layout_changes=%" PRIu64 " steps_back=%" PRIu64
-	       " steps_forward=%" PRIu64 " cpu_offline=%" PRIu64 " cpu_online=%" PRIu64 "\n",
+	       " steps_forward=%" PRIu64 " cpu_offline=%" PRIu64 " cpu_online=%" PRIu64
+	       " config_order=%" PRIu64 " refused_ok=%" PRIu64 " refusal_missed=%" PRIu64
+	       " exhaustions=%" PRIu64 " exhaust_failed=%" PRIu64 " overflow_pauses=%" PRIu64
+	       " overflow_unexpected=%" PRIu64 "\n",
 	       v.ids, v.dups, v.bad_config, order_bad, above_bad, ev.reloads,
-	       ev.node_sets, ev.layouts, ev.steps_back, ev.steps_fwd, ev.offline, ev.online);
-	return v.dups || v.bad_config || order_bad || above_bad || ev.reload_failed ||
-	       v.ids < target ? 1 : 0;
+	       ev.node_sets, ev.layouts, ev.steps_back, ev.steps_fwd, ev.offline, ev.online,
+	       v.config_order, ev.refused_ok, ev.refusal_missed, ev.exhaustions,
+	       ev.exhaust_failed, overflows, overflow_bad);
+	return v.dups || v.bad_config || v.config_order || order_bad || above_bad ||
+	       ev.reload_failed || ev.refusal_missed || ev.exhaust_failed ||
+	       !ev.exhaustions || overflow_bad || v.ids < target ? 1 : 0;
 }

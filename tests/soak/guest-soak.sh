@@ -22,12 +22,13 @@ tap $? "insmod"
 } | tee /tmp/soak.out
 rc=$(cat /tmp/soak.rc)
 if [ -n "$SOAK_SELFTEST" ]; then
-	# The planted duplicate must be the one and only finding.
-	[ "$rc" = 1 ] && grep -q '^SOAK-RESULT .* duplicates=1 bad_config=0 ' /tmp/soak.out
-	tap $? "soak self-test: the planted duplicate is the one finding (exit $rc)"
+	# The planted duplicate and the planted stray ID must be the only findings.
+	[ "$rc" = 1 ] && grep -q '^SOAK-RESULT .* duplicates=1 bad_config=1 out_of_order=0 reload_order=0 ' /tmp/soak.out &&
+		grep -q '^SOAK-RESULT .* config_order=0 refused_ok=[0-9]* refusal_missed=0 exhaustions=1 exhaust_failed=0 .* overflow_unexpected=0$' /tmp/soak.out
+	tap $? "soak self-test: the planted duplicate and stray ID are the only findings (exit $rc)"
 else
 	[ "$rc" = 0 ]
-	tap $? "soak: no duplicate, every ID decodes to a configuration that was set (exit $rc)"
+	tap $? "soak: no duplicate, IDs decode to the configurations set in their order, EOVERFLOW only when exhausted, bad loads refused (exit $rc)"
 fi
 rmmod flakeid
 tap $? "rmmod after the soak"

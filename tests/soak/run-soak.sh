@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # The long soak (`make soak`): many IDs across 8 vCPUs on the debug kernel
 # while a controller changes region/app/machine and the layout, steps the
-# wall clock back and forward, takes CPUs offline and online, and reloads
-# the module with the saved floor_ms.  Zero duplicates required.
+# wall clock back and forward, takes CPUs offline and online, reloads the
+# module with the saved floor_state (and a changed epoch or layout, after
+# trying loads that must be refused), and once runs the timestamp field
+# out (EOVERFLOW) and widens the layout.  Zero duplicates required.
 #
 #   run-soak.sh [--ids N] [--secs MAX] [--event-ms MS] [--kernel NAME]
 #               [--smp N] [--mem SIZE] [--seed N] [--selftest]
@@ -12,7 +14,8 @@
 # every ~200 ms, kernel debug, 8 vCPUs, 3 GiB.  The IDs are checked in the
 # guest (see tests/soak/flakeid-soak.c); the figures are printed and kept
 # in build/soak/last-result.txt.  Ends with "N passed, N failed".
-# --selftest plants one duplicate and passes only if the check finds it.
+# --selftest plants a duplicate and a stray ID; passes only if the check
+# finds both and nothing else.
 set -u
 
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -31,7 +34,7 @@ while [ $# -gt 0 ]; do
 	--mem) SMEM=$2; shift ;;
 	--seed) SEED=$2; shift ;;
 	--selftest) SELFTEST=1 ;;
-	*) sed -n '3,15s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	*) sed -n '3,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 	shift
 done
