@@ -62,7 +62,8 @@ check-agent:
 
 # Three QEMU guests with the module and the agent lease node ids from a
 # 3-member etcd on the host; one loses its link, one is paused, past the
-# TTL: both fence, their ids move, no ID is issued twice (agent/tests/fleet.sh).
+# TTL: both fence, their ids move; clock steps, a stopped agent, a clone; no
+# ID is issued twice (agent/tests/fleet.sh).
 fleet: module
 	$(Q)$(MAKE) -C agent
 	$(Q)agent/tests/fleet.sh

@@ -47,12 +47,19 @@ host_command() {
 
 # The run's length in loop turns, not by the clock, which the host may step.
 i=0
+vf0=$(cat $SYS/vm_forks)
 : >/tmp/ids.bin
 while [ "$(cut -d. -f1 /proc/uptime)" -lt "$((${SECS:-90} + boot))" ]; do
 	dd if=/dev/flakeid bs=400 count=1 2>/dev/null >>/tmp/ids.bin
 	i=$((i + 1))
 	if [ $((i % 4)) = 0 ]; then
-		echo "status $G t=$(date +%s) machine=$(cat $SYS/machine_id) until=$(cat $SYS/until_ms) state=$(state)"
+		vf=$(cat $SYS/vm_forks)
+		# a restored or cloned copy: how many IDs it had when it noticed
+		if [ "$vf" != "$vf0" ]; then
+			echo "fork $G ids=$(($(wc -c </tmp/ids.bin) / 8))"
+			vf0=$vf
+		fi
+		echo "status $G t=$(date +%s) machine=$(cat $SYS/machine_id) until=$(cat $SYS/until_ms) state=$(state) forks=$vf"
 		host_command
 	fi
 	sleep 0.25

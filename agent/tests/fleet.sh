@@ -12,12 +12,14 @@
 # renewing through the other members.  Then one holder's clock is set back
 # 5 minutes (its ceiling must stay), the other's forward (its ceiling
 # follows), and the first one's agent is SIGSTOPped past the TTL (its id
-# moves) and SIGCONTed (it fences).  At the end every ID every guest got is
-# collected: 0 duplicates, and for each machine id one guest's IDs at a
+# moves) and SIGCONTed (it fences).  Then a holder is cloned (its running
+# state saved and started in a second QEMU process, -device vmgenid): the
+# clone fences and issues nothing, the original keeps holding.  At the end
+# every ID every guest got is collected: 0 duplicates, and for each machine id one guest's IDs at a
 # time (sorted by timestamp, no more runs of one guest than claims).
 # TAP lines, then "N passed, N failed".  Every wait is bounded.
 #
-# Environment: FLEET_SECS (each guest's run after boot, default 180),
+# Environment: FLEET_SECS (each guest's run after boot, default 240),
 # FLEET_CUT_SECS (default 15), FLEET_TTL (default 4).
 set -u
 
@@ -34,13 +36,13 @@ PIDS=()
 ETCD_PID=(0 0 0)
 ETCD_TPID=(0 0 0)
 GPID=(0 0 0 0)
-SECS=${FLEET_SECS:-180}
+SECS=${FLEET_SECS:-240}
 CUT=${FLEET_CUT_SECS:-15}
 TTL=${FLEET_TTL:-4}
 
 cleanup() {
 	local p
-	for p in "${GPID[@]}" "${PIDS[@]}"; do
+	for p in "${GPID[@]}" "${CPID:-0}" "${PIDS[@]}"; do
 		[ "$p" != 0 ] && kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
@@ -87,16 +89,23 @@ fi
 ok "etcd cluster up"
 
 note "three guests, a pool of two machine ids, ttl ${TTL}s"
-for g in 1 2 3; do
+# guest G [run-guest.sh options]: one QEMU process of guest G; a clone of
+# it needs the same hardware (vmgenid, the NIC) and initramfs.
+guest() {
+	local g=$1
+	shift
 	"$TOP/tests/qemu/run-guest.sh" --main "$AGENT_DIR/tests/fleet-guest.sh" \
-		--out "$W/g$g.out" --log "$W/g$g.console" --smp 1 --mem 512M \
+		--smp 1 --mem 512M --qemu-arg -device --qemu-arg vmgenid \
 		--timeout $((SECS + 200)) --quiet --module "$TOP/flakeid.ko" \
 		--append "flakeid_fleet=$g flakeid_fleet_secs=$SECS" \
 		--extra-file "$W/fleet:/fleet" \
 		--guestfwd 10.0.2.100:2379=127.0.0.1:2379 \
 		--guestfwd 10.0.2.101:2379=127.0.0.2:2379 \
-		--guestfwd 10.0.2.102:2379=127.0.0.3:2379 \
-		--monitor "$W/g$g.mon" 2>"$W/g$g.stderr" &
+		--guestfwd 10.0.2.102:2379=127.0.0.3:2379 "$@"
+}
+for g in 1 2 3; do
+	guest $g --out "$W/g$g.out" --log "$W/g$g.console" --monitor "$W/g$g.mon" \
+		--save-initrd "$W/g$g.initrd" 2>"$W/g$g.stderr" &
 	GPID[$g]=$!
 done
 
@@ -234,6 +243,45 @@ else
 	not_ok "two holders ($(echo $holders)) for the clock and SIGSTOP faults"
 fi
 
+# Clone a holder: save its running state, let it go on, and start a second
+# QEMU process from the state.  The copy's module fences itself (a new VM
+# generation ID); its agent drops the lease without revoking it (the
+# original's owner key stays) and finds the pool exhausted: the copy issues
+# nothing, the original keeps holding.
+C=$(for g in 1 2 3; do [ "$(last $g state)" = holding ] && echo $g; done | tail -n 1)
+CPID=0
+if [ -n "$C" ]; then
+	rm -f "$W/g$C.state"
+	python3 "$TOP/tests/qemu/hmp.py" "$W/g$C.mon" "migrate \"exec:cat > $W/g$C.state\"" >"$W/migrate.log" 2>&1
+	st=''
+	for _ in $(seq 1 600); do
+		st=$(python3 "$TOP/tests/qemu/hmp.py" "$W/g$C.mon" "info migrate" 2>&1 |
+			sed -n 's/^Migration status: //p')
+		case $st in completed|failed|cancelled) break ;; esac
+		sleep 0.1
+	done
+	python3 "$TOP/tests/qemu/hmp.py" "$W/g$C.mon" cont >>"$W/migrate.log" 2>&1
+	[ "$st" = completed ]
+	tap $? "guest $C (holding machine $(last "$C" machine)): running state saved, then cont"
+	n0=$(grep -c "^status $C " "$W/g$C.out")
+	guest "$C" --out "$W/g${C}c.out" --log "$W/g${C}c.console" \
+		--initrd "$W/g$C.initrd" --incoming "$W/g$C.state" 2>"$W/g${C}c.stderr" &
+	CPID=$!
+	wait_for 90 'grep -qs "^fork $C " "$W/g${C}c.out"'
+	tap $? "clone of guest $C: its module saw the VM fork ($(grep "^fork $C " "$W/g${C}c.out"))"
+	wait_for 20 'grep -qs "dropping lease" "$W/g${C}c.out" || [ "$(grep -s "^status $C " "$W/g${C}c.out" | tail -n 1 | sed -n "s/.* state=\([^ ]*\).*/\1/p")" = pool-exhausted ]'
+	tap $? "clone of guest $C: its agent dropped the lease and waits ($(grep "^status $C " "$W/g${C}c.out" | tail -n 1 | sed -n 's/.* state=\([^ ]*\).*/\1/p'))"
+	sleep $((TTL * 2))
+	grep "^status $C " "$W/g$C.out" | tail -n +"$((n0 + 1))" >"$W/orig-after"
+	! grep -q "until=0 " "$W/orig-after" && [ "$(last "$C" state)" = holding ]
+	tap $? "original guest $C kept holding, never fenced, while its clone ran ($(grep -c . "$W/orig-after") status lines)"
+	cu=$(grep "^status $C " "$W/g${C}c.out" | sed -n 's/.* until=\([^ ]*\).*/\1/p' | sort -u | paste -sd,)
+	[ "$cu" = 0 ]
+	tap $? "clone of guest $C: until_ms 0 in every status line ($cu)"
+else
+	not_ok "a holder to clone"
+fi
+
 for g in 1 2 3; do
 	wait "${GPID[$g]}"
 	rc=$?
@@ -265,8 +313,28 @@ if [ "${FLEET_DEMO:-0}" = 1 ]; then
 	done
 fi
 
+# The clone: the IDs it had when it noticed the fork are the original's
+# (read before the snapshot); any later one it issued under a node it
+# claimed itself, and joins the checks below as guest "${C}c".
+if [ "$CPID" != 0 ]; then
+	wait "$CPID"
+	rc=$?
+	tap $rc "clone of guest $C ran clean (run-guest.sh exit $rc)"
+	forkids=$(sed -n "s/^fork $C ids=//p" "$W/g${C}c.out" | head -n 1)
+	grep "^id $C " "$W/g${C}c.out" | awk '{print $3}' >"$W/clone.ids"
+	grep "^id $C " "$W/g$C.out" | awk '{print $3}' | sort >"$W/orig.ids"
+	head -n "${forkids:-0}" "$W/clone.ids" | sort >"$W/clone.before"
+	[ -n "$forkids" ] && [ -z "$(comm -23 "$W/clone.before" "$W/orig.ids")" ]
+	tap $? "the $forkids IDs the clone had at the fork are the original's"
+	after=$(tail -n +"$((${forkids:-0} + 1))" "$W/clone.ids" | grep -c .)
+	[ "$after" = 0 ] || grep -q "agent: .*claimed node" "$W/g${C}c.out"
+	tap $? "the clone issued IDs ($after) only under a node it claimed itself"
+	tail -n +"$((${forkids:-0} + 1))" "$W/clone.ids" | sed "s/^/id ${C}c /" >"$W/clone.after"
+fi
+
 # Every ID once; per machine id, guests' timestamp ranges disjoint.
-cat "$W"/g?.out | grep 'agent: .*claimed node' >"$W/claims"
+[ -f "$W/clone.after" ] && cat "$W/clone.after" >>"$W/ids"
+cat "$W"/g?.out "$W"/g?c.out 2>/dev/null | grep 'agent: .*claimed node' >"$W/claims"
 python3 - "$W/ids" "$W/claims" >"$W/verdict" <<'EOF'
 import sys
 ids, seen, dup = {}, set(), 0
