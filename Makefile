@@ -20,9 +20,10 @@ export KERNELRELEASE KDIR
 
 Q ?= @
 
-.PHONY: all module clean lint checkpatch sparse w1 userspace tests check demo deps
+.PHONY: all module clean lint checkpatch sparse w1 userspace tests check demo deps \
+	agent check-agent fleet demo-fleet
 
-all: module userspace
+all: module userspace agent
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -31,6 +32,7 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	$(MAKE) -C userspace clean
 	$(MAKE) -C tests clean
+	$(MAKE) -C agent clean
 	rm -rf build
 
 lint: checkpatch sparse w1
@@ -49,6 +51,27 @@ userspace:
 
 tests:
 	$(MAKE) -C tests
+
+# flakeid-agent: leases the node id from etcd (agent/, flakeid-agent(8)).
+agent:
+	$(MAKE) -C agent
+
+# Its host tests: a real 3-member etcd on 127.0.0.1-3, a hostile fake one.
+check-agent:
+	$(Q)$(MAKE) -C agent check
+
+# Three QEMU guests with the module and the agent lease node ids from a
+# 3-member etcd on the host; one loses its link, one is paused, past the
+# TTL: both fence, their ids move; clock steps, a stopped agent, a clone; no
+# ID is issued twice (agent/tests/fleet.sh).
+fleet: module
+	$(Q)$(MAKE) -C agent
+	$(Q)agent/tests/fleet.sh
+
+# The same run, with each guest's timeline of states printed at the end.
+demo-fleet: module
+	$(Q)$(MAKE) -C agent
+	$(Q)FLEET_DEMO=1 agent/tests/fleet.sh
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:

@@ -4,10 +4,10 @@
 #   deps, kernel files, module build, lint (checkpatch, sparse, W=1), host
 #   tests (userspace check-host), test build (tests guest-install), the
 #   guest suite in QEMU (tests/guest/main.sh), VM restore and clone
-#   (tests/vmfork/), the example, the benchmark smoke, packaging, the guest
-#   suite on the PREEMPT_RT and debug kernels (VM restore and clone skips
-#   on the debug kernel), then the fuzzers, the soak and its self-test on
-#   the debug kernel.
+#   (tests/vmfork/), the example, the benchmark smoke, the agent against
+#   etcd, packaging, the guest suite on the PREEMPT_RT and debug kernels (VM
+#   restore and clone skips on the debug kernel), then the fuzzers, the soak
+#   and its self-test on the debug kernel.
 # TAP lines from the host and guest suites are counted (`ok` passes, `ok ...
 # # SKIP` skips, `not ok` fails); this script's own steps are tests too.
 # The last line is always "N passed, N failed, N skipped"; exit 1 if any
@@ -238,6 +238,11 @@ banner "benchmark smoke"
 if [ "$module_ok" = 1 ]; then
 	suite "bench smoke" "$LOGS/bench-smoke.log" make --no-print-directory -s bench-smoke
 fi
+
+# flakeid-agent against a real 3-member etcd on 127.0.0.1-3 and a hostile
+# fake etcd, under ASan+UBSan (issue 15); about two minutes.
+banner "flakeid-agent"
+suite "agent" "$LOGS/agent.log" make --no-print-directory -s check-agent
 
 # DKMS, Debian packages, and the floor surviving a reload with the clock
 # set back (issue 5).

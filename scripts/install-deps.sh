@@ -35,13 +35,19 @@ set -eu
 #   qemu-utils python3  VM restore and clone test (make check-vmfork):
 #                       qemu-img makes the qcow2 disk savevm/loadvm need,
 #                       tests/qemu/hmp.py talks to QEMU's monitor socket
+#   libcurl4-openssl-dev  flakeid-agent talks HTTP(S) to etcd's JSON gateway
+#   libjson-c-dev       flakeid-agent parses etcd's answers
+#   etcd-server         the 3-member etcd cluster of the agent's tests
+#   etcd-client         etcdctl: the agent's tests revoke leases, find the leader
+#   socat               the guests' forwarded connections to etcd (make fleet)
 PACKAGES="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 busybox-static qemu-system-x86 sparse gcc make libc6-dev gcc-multilib
 libc6-dev-i386 cpio gzip kmod bc flex bison libelf-dev libssl-dev perl
 xz-utils pkg-config binutils coreutils findutils grep sed
 dkms debhelper dh-dkms dpkg-dev fakeroot lintian git
 uuid-dev uuid-runtime gnuplot-nox
-qemu-utils python3"
+qemu-utils python3
+libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client socat"
 
 # apt needs root; use sudo only when we are not root and it works without a
 # password prompt (there is no tty to type one into).

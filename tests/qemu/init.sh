@@ -26,6 +26,15 @@ mount -t tmpfs tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 hostname flakeid-guest
 ip link set lo up 2>/dev/null
+# run-guest.sh --guestfwd: the NIC's modules in order, then eth0 up.
+if [ -f /net/order ]; then
+	for m in $(cat /net/order); do
+		for f in /net/"$m".ko*; do
+			[ -e "$f" ] && insmod "$f"
+		done
+	done
+	ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0
+fi
 
 echo "flakeid-guest: $(uname -r), $(nproc) CPUs, cmdline: $(cat /proc/cmdline)"
 

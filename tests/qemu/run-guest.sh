@@ -9,6 +9,7 @@
 #                [--module KO | --no-module] [--quiet] [--keep]
 #                [--monitor SOCKET] [--incoming STATEFILE]
 #                [--initrd ARCHIVE | --save-initrd ARCHIVE]
+#                [--guestfwd GUESTIP:PORT=HOSTIP:PORT]...
 #
 # The initramfs holds static busybox, /init (init.sh), /main.sh (SCRIPT),
 # /flakeid.ko (KO, default ./flakeid.ko; left out with a warning when not
@@ -21,6 +22,11 @@
 # The restoring QEMU needs the same hardware as the saving one: the same
 # options, and the same initramfs: keep the one built with --save-initrd,
 # give it back with --initrd (used instead of the one built).
+# --guestfwd gives the guest a virtio NIC (n0) on QEMU's user network with
+# restrict=on (it reaches nothing else) on which a connection to GUESTIP:PORT
+# (in 10.0.2.0/24) becomes one to HOSTIP:PORT on the host's loopback, one
+# socat per connection; the guest loads virtio_net and brings eth0 up with
+# 10.0.2.15 (see TESTING.md).  On the monitor, `set_link n0 off` cuts it.
 # SCRIPT's output goes to the guest's ttyS1 = RESULTS, kernel messages to
 # ttyS0 = CONSOLE_LOG.  RESULTS is streamed to stdout as it arrives (unless
 # --quiet).  The guest has busybox, /tmp, /dev/shm, /sys, /proc, devpts and
@@ -55,6 +61,7 @@ MONITOR='' INCOMING='' USE_INITRD='' SAVE_INITRD=''
 SMP=4 MEM=1G TIMEOUT=600 QUIET=0 KEEP=0 MODULE=1
 EXTRA=()
 QEMU_EXTRA=()
+FWD=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--main) MAIN=$2; shift ;;
@@ -75,6 +82,7 @@ while [ $# -gt 0 ]; do
 	--incoming) INCOMING=$2; shift ;;
 	--initrd) USE_INITRD=$2; shift ;;
 	--save-initrd) SAVE_INITRD=$2; shift ;;
+	--guestfwd) FWD+=("$2"); shift ;;
 	-h|--help) usage ;;
 	*) echo "run-guest: unknown argument $1" >&2; usage ;;
 	esac
@@ -158,6 +166,33 @@ for e in ${EXTRA[@]+"${EXTRA[@]}"}; do
 	cp -a "$src" "$ROOT$dst"
 done
 
+# The NIC: virtio_net and what it needs, from the guest kernel's modules.
+NET=()
+if [ ${#FWD[@]} -gt 0 ]; then
+	command -v socat >/dev/null || die "socat missing (install socat)"
+	krel=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
+	mkdir -p "$ROOT/net"
+	for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
+		virtio_pci failover net_failover virtio_net; do
+		f=$(find "/lib/modules/$krel/kernel" -name "$m.ko*" | head -n 1)
+		# built in: nothing to load
+		[ -n "$f" ] && cp "$f" "$ROOT/net/"
+		echo "$m" >>"$ROOT/net/order"
+	done
+	nd=user,id=n0,restrict=on
+	for f in "${FWD[@]}"; do
+		g=${f%%=*}
+		h=${f#*=}
+		case $g:$h in
+		10.0.2.*:*:127.0.0.*:*) ;;
+		*) die "--guestfwd wants 10.0.2.X:PORT=127.0.0.Y:PORT, got $f" ;;
+		esac
+		nd="$nd,guestfwd=tcp:$g-cmd:socat - TCP:$h"
+	done
+	# shellcheck disable=SC2054 # the commas are QEMU's
+	NET=(-netdev "$nd" -device virtio-net-pci,netdev=n0)
+fi
+
 INITRD=$WORK/initramfs.cpio.gz
 # Sorted names and root ownership: the same inputs give the same archive.
 (cd "$ROOT" && find . -mindepth 1 | LC_ALL=C sort |
@@ -185,6 +220,7 @@ QEMU=(qemu-system-x86_64
 	-nodefaults -display none -no-reboot
 	-serial "file:$LOG" -serial "file:$OUT"
 	-kernel "$KERNEL" -initrd "$INITRD" -append "$CMDLINE"
+	${NET[@]+"${NET[@]}"}
 	${QEMU_EXTRA[@]+"${QEMU_EXTRA[@]}"})
 [ -z "$MONITOR" ] || QEMU+=(-monitor "unix:$MONITOR,server=on,wait=off")
 [ -z "$INCOMING" ] || QEMU+=(-incoming "exec:cat $INCOMING")
