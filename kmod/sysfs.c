@@ -129,9 +129,9 @@ static ssize_t max_borrow_ms_show(struct device *dev,
 	return sysfs_emit(buf, "%u\n", borrow);
 }
 
-static ssize_t max_borrow_ms_store(struct device *dev,
-				   struct device_attribute *attr,
-				   const char *buf, size_t len)
+/* A root-only store of one decimal u32, checked and applied by @set. */
+static ssize_t flakeid_store_u32(const char *buf, size_t len,
+				 int (*set)(u32 val))
 {
 	u32 val;
 	int ret;
@@ -140,8 +140,15 @@ static ssize_t max_borrow_ms_store(struct device *dev,
 		return -EPERM;
 	ret = kstrtou32(buf, 10, &val);
 	if (!ret)
-		ret = flakeid_set_max_borrow(val);
+		ret = set(val);
 	return ret ? ret : len;
+}
+
+static ssize_t max_borrow_ms_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t len)
+{
+	return flakeid_store_u32(buf, len, flakeid_set_max_borrow);
 }
 static DEVICE_ATTR_RW(max_borrow_ms);
 
@@ -304,15 +311,7 @@ static ssize_t until_wait_ms_store(struct device *dev,
 				   struct device_attribute *attr,
 				   const char *buf, size_t len)
 {
-	u32 val;
-	int ret;
-
-	if (!capable(CAP_SYS_ADMIN))
-		return -EPERM;
-	ret = kstrtou32(buf, 10, &val);
-	if (!ret)
-		ret = flakeid_set_until_wait(val);
-	return ret ? ret : len;
+	return flakeid_store_u32(buf, len, flakeid_set_until_wait);
 }
 static DEVICE_ATTR_RW(until_wait_ms);
 
