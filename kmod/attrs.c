@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs under /sys/class/misc/flakeid/: the operator's configuration and
- * the generator's counters.  A store parses its value into an edit, which
- * the generator applies to a copy of the live configuration under its
- * lock, then checks and installs or refuses as a whole.
+ * the generator's counters.  A store parses its value into an edit that
+ * the generator applies, checks and installs atomically, or refuses.
  */
 
 #include <linux/capability.h>
