@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Top-level driver: builds the module, the library and the tests, runs the
-# lint and the guest test suite.  DKMS calls `make KERNELRELEASE=<ver>`.
+# lint and the guest test suite.  `make module KERNELRELEASE=<ver>` builds
+# for another kernel; DKMS runs Kbuild directly (dkms.conf).
 
 ifneq ($(KERNELRELEASE),)
 ifneq ($(M),)

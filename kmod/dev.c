@@ -13,13 +13,15 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
-#include "flakeid.h"
+#include "attrs.h"
+#include "dev.h"
+#include "gen.h"
 
 static_assert(sizeof(struct flakeid_batch) == FLAKEID_BATCH_SIZE_VER0);
 static_assert(sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);
 static_assert(sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
 
-static int flakeid_open(struct inode *inode, struct file *file)
+static int flakeid_dev_open(struct inode *inode, struct file *file)
 {
 	struct flakeid_file *ff;
 	int ret;
@@ -41,7 +43,7 @@ static int flakeid_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-static int flakeid_release(struct inode *inode, struct file *file)
+static int flakeid_dev_release(struct inode *inode, struct file *file)
 {
 	kfree(file->private_data);
 	return 0;
@@ -67,14 +69,14 @@ static ssize_t flakeid_read_ids(struct file *file, struct flakeid_sink *sink,
 		return 0;
 	if (len < sizeof(u64))
 		return -EINVAL;
-	ret = flakeid_issue(file->private_data, sink, flakeid_read_count(len),
-			    nonblock);
+	ret = flakeid_gen_issue(file->private_data, sink,
+				flakeid_read_count(len), nonblock);
 	return ret < 0 ? ret : ret * sizeof(u64);
 }
 
 /* read(2): the common case, written straight to the user's buffer. */
-static ssize_t flakeid_read(struct file *file, char __user *buf, size_t len,
-			    loff_t *ppos)
+static ssize_t flakeid_dev_read(struct file *file, char __user *buf,
+				size_t len, loff_t *ppos)
 {
 	struct flakeid_sink sink = { .ubuf = (u64 __user *)buf };
 
@@ -85,7 +87,7 @@ static ssize_t flakeid_read(struct file *file, char __user *buf, size_t len,
 }
 
 /* readv(2), preadv2(RWF_NOWAIT), io_uring: any iov_iter. */
-static ssize_t flakeid_read_iter(struct kiocb *iocb, struct iov_iter *to)
+static ssize_t flakeid_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct flakeid_sink sink = { .iter = to };
 
@@ -118,9 +120,9 @@ static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
 
 	if (!access_ok(sink.ubuf, bytes))
 		return -EFAULT;
-	ret = flakeid_issue(file->private_data, &sink, b->count,
-			    flakeid_nonblock(file, 0) ||
-			    (b->flags & FLAKEID_BATCH_NONBLOCK));
+	ret = flakeid_gen_issue(file->private_data, &sink, b->count,
+				flakeid_nonblock(file, 0) ||
+				(b->flags & FLAKEID_BATCH_NONBLOCK));
 	if (ret < 0)
 		return ret;
 	b->count = ret;
@@ -134,8 +136,8 @@ static int flakeid_ioc_decode(struct file *file, union flakeid_ucmd *u)
 
 	if (d->flags || d->reserved)
 		return -EINVAL;
-	flakeid_get_config(&cfg, NULL, NULL);
-	return flakeid_decode(&cfg, d->id, d);
+	flakeid_gen_get_config(&cfg, NULL, NULL);
+	return flakeid_layout_decode(&cfg, d->id, d);
 }
 
 static int flakeid_ioc_config(struct file *file, union flakeid_ucmd *u)
@@ -147,7 +149,7 @@ static int flakeid_ioc_config(struct file *file, union flakeid_ucmd *u)
 
 	if (c->flags || c->reserved0)
 		return -EINVAL;
-	flakeid_get_config(&cfg, &borrow, &generation);
+	flakeid_gen_get_config(&cfg, &borrow, &generation);
 	c->epoch_ms = cfg.epoch_ms;
 	c->timestamp_bits = cfg.layout.ts_bits;
 	c->region_bits = cfg.layout.region_bits;
@@ -158,10 +160,10 @@ static int flakeid_ioc_config(struct file *file, union flakeid_ucmd *u)
 	c->app_id = cfg.app_id;
 	c->machine_id = cfg.machine_id;
 	c->max_borrow_ms = borrow;
-	c->floor_ms = flakeid_floor_ms();
+	c->floor_ms = flakeid_gen_floor_ms();
 	c->generation = generation;
-	c->until_ms = flakeid_until_ms();
-	c->vm_forks = flakeid_counter(FLAKEID_CNT_VM_FORKS);
+	c->until_ms = flakeid_gen_until_ms();
+	c->vm_forks = flakeid_gen_counter(FLAKEID_CNT_VM_FORKS);
 	return 0;
 }
 
@@ -190,8 +192,8 @@ static unsigned int flakeid_ioc_nosize(unsigned int cmd)
 	return cmd & ~(_IOC_SIZEMASK << _IOC_SIZESHIFT);
 }
 
-static long flakeid_ioctl(struct file *file, unsigned int cmd,
-			  unsigned long arg)
+static long flakeid_dev_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 	const struct flakeid_ioctl_op *op = NULL;
@@ -231,11 +233,11 @@ static long flakeid_ioctl(struct file *file, unsigned int cmd,
 
 static const struct file_operations flakeid_fops = {
 	.owner = THIS_MODULE,
-	.open = flakeid_open,
-	.release = flakeid_release,
-	.read = flakeid_read,
-	.read_iter = flakeid_read_iter,
-	.unlocked_ioctl = flakeid_ioctl,
+	.open = flakeid_dev_open,
+	.release = flakeid_dev_release,
+	.read = flakeid_dev_read,
+	.read_iter = flakeid_dev_read_iter,
+	.unlocked_ioctl = flakeid_dev_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
@@ -250,11 +252,11 @@ int flakeid_dev_init(void)
 {
 	int ret;
 
-	flakeid_misc.groups = flakeid_groups;
+	flakeid_misc.groups = flakeid_attr_groups;
 	ret = misc_register(&flakeid_misc);
 	if (ret)
 		return ret;
-	flakeid_sysfs_init(flakeid_misc.this_device);
+	flakeid_attr_init(flakeid_misc.this_device);
 	return 0;
 }
 
@@ -262,5 +264,5 @@ void flakeid_dev_exit(void)
 {
 	/* No store or reader is left to notify once the device is gone. */
 	misc_deregister(&flakeid_misc);
-	flakeid_sysfs_exit();
+	flakeid_attr_exit();
 }

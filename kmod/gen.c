@@ -64,12 +64,12 @@
  * The hypervisor rewrites the VM generation ID in guest memory before a
  * restored or cloned VM runs again.  Every call reads it when it starts
  * and when it ends: a call that starts with a new one fences the device
- * (flakeid_vm_forked()) before it takes a block, and a call that ends with
- * another one than it started with returns nothing, since the run that was
- * discarded may have returned the same IDs.  So a call whose last read of
- * the ID comes after the resume returns no ID that the other copy may
- * return, and the copy issues nothing until it is given a floor above the
- * discarded run, or its own node ID.  IDs of calls that read it last
+ * (flakeid_gen_vm_forked()) before it takes a block, and a call that ends
+ * with another one than it started with returns nothing, since the run
+ * that was discarded may have returned the same IDs.  So a call whose
+ * last read of the ID comes after the resume returns no ID that the other
+ * copy may return, and the copy issues nothing until it is given a floor
+ * above the discarded run, or its own node ID.  IDs of calls that read it last
  * before the save are in both copies, as is everything the application
  * held then (the save may fall between that read and the return to user
  * space): no generator can take those back.  Without the
@@ -104,7 +104,10 @@
 #include <linux/delay.h>
 #include <linux/wait.h>
 
-#include "flakeid.h"
+#include "attrs.h"
+#include "gen.h"
+#include "layout.h"
+#include "vmgen.h"
 
 /* IDs composed on the stack between two copies to userspace. */
 #define FLAKEID_CHUNK		64
@@ -112,6 +115,8 @@
 #define FLAKEID_RESERVE_MAX	1024
 /* Upper bound on the sequence numbers a CPU takes for itself at once. */
 #define FLAKEID_BLOCK_MAX	1024
+/* On unload, wait at most this long for the wall clock to pass the floor. */
+#define FLAKEID_EXIT_MAX_WAIT_MS	2000
 
 struct flakeid_state {
 	spinlock_t lock;		/* protects everything below */
@@ -155,135 +160,6 @@ static DECLARE_WAIT_QUEUE_HEAD(flakeid_until_wq);
 static DEFINE_PER_CPU(struct flakeid_pcpu, flakeid_pcpu) = {
 	.lock = INIT_LOCAL_LOCK(lock),
 };
-
-/* ---- configuration arithmetic ---- */
-
-unsigned int flakeid_layout_total(const struct flakeid_layout *l)
-{
-	return l->ts_bits + l->region_bits + l->app_bits + l->machine_bits +
-	       l->seq_bits;
-}
-
-int flakeid_layout_check(const struct flakeid_layout *l)
-{
-	if (flakeid_layout_total(l) > FLAKEID_TOTAL_BITS_MAX)
-		return -EINVAL;
-	if (l->ts_bits < FLAKEID_TIMESTAMP_BITS_MIN ||
-	    l->seq_bits < FLAKEID_SEQUENCE_BITS_MIN)
-		return -EINVAL;
-	return 0;
-}
-
-/* Parse "T:R:A:M:S" (an optional trailing newline is allowed). */
-int flakeid_layout_parse(const char *buf, struct flakeid_layout *l)
-{
-	u8 *fields[] = { &l->ts_bits, &l->region_bits, &l->app_bits,
-			 &l->machine_bits, &l->seq_bits };
-	char tmp[32];
-	char *cur = tmp, *tok;
-	unsigned int i;
-	int ret;
-
-	if (strscpy(tmp, buf, sizeof(tmp)) < 0)
-		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(fields); i++) {
-		tok = strsep(&cur, ":");
-		if (!tok || (i < ARRAY_SIZE(fields) - 1 && !cur))
-			return -EINVAL;
-		ret = kstrtou8(tok, 10, fields[i]);
-		if (ret)
-			return -EINVAL;
-	}
-	if (cur)
-		return -EINVAL;
-	return flakeid_layout_check(l);
-}
-
-static unsigned int flakeid_ts_shift(const struct flakeid_layout *l)
-{
-	return l->region_bits + l->app_bits + l->machine_bits + l->seq_bits;
-}
-
-static u64 flakeid_ts_max(const struct flakeid_layout *l)
-{
-	return (1ULL << l->ts_bits) - 1;
-}
-
-static u64 flakeid_seqs(const struct flakeid_layout *l)
-{
-	return 1ULL << l->seq_bits;
-}
-
-static u64 flakeid_node_bits(const struct flakeid_cfg *cfg)
-{
-	const struct flakeid_layout *l = &cfg->layout;
-
-	return (u64)cfg->region_id << (l->app_bits + l->machine_bits +
-				       l->seq_bits) |
-	       (u64)cfg->app_id << (l->machine_bits + l->seq_bits) |
-	       (u64)cfg->machine_id << l->seq_bits;
-}
-
-static u64 flakeid_compose(const struct flakeid_cfg *cfg, u64 rel_ms,
-			   u64 seq)
-{
-	return rel_ms << flakeid_ts_shift(&cfg->layout) |
-	       flakeid_node_bits(cfg) | seq;
-}
-
-static bool flakeid_fits(u64 value, unsigned int bits)
-{
-	return bits >= 64 || value >> bits == 0;
-}
-
-/*
- * The last Unix ms @cfg can stamp: the end of its timestamp field, or of the
- * kernel's time (KTIME_MAX), whichever comes first.
- */
-static u64 flakeid_last_ms(const struct flakeid_cfg *cfg)
-{
-	u64 last;
-
-	if (check_add_overflow(cfg->epoch_ms, flakeid_ts_max(&cfg->layout),
-			       &last))
-		return FLAKEID_MS_MAX;
-	return min_t(u64, last, FLAKEID_MS_MAX);
-}
-
-/* Layout and node ids; the time-dependent checks need the clock's lock. */
-int flakeid_config_check(const struct flakeid_cfg *cfg)
-{
-	const struct flakeid_layout *l = &cfg->layout;
-	int ret;
-
-	ret = flakeid_layout_check(l);
-	if (ret)
-		return ret;
-	if (!flakeid_fits(cfg->region_id, l->region_bits) ||
-	    !flakeid_fits(cfg->app_id, l->app_bits) ||
-	    !flakeid_fits(cfg->machine_id, l->machine_bits))
-		return -ERANGE;
-	return 0;
-}
-
-int flakeid_decode(const struct flakeid_cfg *cfg, u64 id,
-		   struct flakeid_decode *out)
-{
-	const struct flakeid_layout *l = &cfg->layout;
-	unsigned int shift = flakeid_ts_shift(l);
-
-	if (!flakeid_fits(id, flakeid_layout_total(l)))
-		return -EINVAL;
-	out->timestamp = id >> shift;
-	out->unix_ms = out->timestamp + cfg->epoch_ms;
-	out->region_id = (id >> (l->app_bits + l->machine_bits + l->seq_bits)) &
-			 ((1ULL << l->region_bits) - 1);
-	out->app_id = (id >> (l->machine_bits + l->seq_bits)) &
-		      ((1ULL << l->app_bits) - 1);
-	out->machine_id = (id >> l->seq_bits) & ((1ULL << l->machine_bits) - 1);
-	out->sequence = id & ((1ULL << l->seq_bits) - 1);
-	return 0;
-}
 
 /* ---- the ID clock ---- */
 
@@ -332,7 +208,7 @@ static void flakeid_clock_raise_locked(u64 now, u64 ms)
 			     ms * NSEC_PER_MSEC - ktime_get_ns());
 }
 
-s64 flakeid_ahead_ms(void)
+s64 flakeid_gen_ahead_ms(void)
 {
 	s64 diff = atomic64_read(&flakeid_state.offset_ns) -
 		   flakeid_real_offset_ns();
@@ -364,7 +240,7 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
 	int ret = 0;
 
 	spin_lock(&st->lock);
-	seqs = flakeid_seqs(&st->cfg.layout);
+	seqs = flakeid_layout_seqs(&st->cfg.layout);
 	now_ns = flakeid_clock_sync_ns_locked();
 	now = div_u64(now_ns, NSEC_PER_MSEC);
 	ms = st->cur_ms;
@@ -384,7 +260,7 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
 		borrow = true;
 	}
 	/* cur_ms only ever names a millisecond the layout can stamp. */
-	if (ms > flakeid_last_ms(&st->cfg)) {
+	if (ms > flakeid_layout_last_ms(&st->cfg)) {
 		ret = -EOVERFLOW;
 		goto out_unlock;
 	}
@@ -399,7 +275,7 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
 	st->cur_ms = ms;
 
 	n = min(max_t(u64, want, st->block), seqs - seq);
-	pc->base = flakeid_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
+	pc->base = flakeid_layout_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
 	/* Serve it until the ID clock leaves its millisecond; see below. */
 	pc->expires = local_clock() + (ms + 1) * NSEC_PER_MSEC - now_ns;
 	pc->next = seq;
@@ -540,7 +416,7 @@ static bool flakeid_wait(u64 ms)
 static void flakeid_until_reached(unsigned long seq)
 {
 	if (xchg(&flakeid_state.until_noted, seq) != seq)
-		flakeid_notify_until();
+		flakeid_attr_notify_until();
 }
 
 static bool flakeid_until_moved(const struct flakeid_retry *why)
@@ -591,8 +467,8 @@ refused:
  * a negative errno when none were.  Having copied some, it returns rather
  * than wait, fault or ignore a signal.
  */
-ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
-		      size_t count, bool nonblock)
+ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
+			  size_t count, bool nonblock)
 {
 	struct flakeid_vmgen gen0, gen1;
 	struct flakeid_retry why;
@@ -607,7 +483,7 @@ ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 	if (vmgen) {
 		if (gen0.lo != READ_ONCE(flakeid_state.vmgen_seen.lo) ||
 		    gen0.hi != READ_ONCE(flakeid_state.vmgen_seen.hi))
-			flakeid_vm_forked(&gen0);
+			flakeid_gen_vm_forked(&gen0);
 		/* Seen means fenced: see the voided blocks before reserving. */
 		smp_rmb();
 	}
@@ -660,14 +536,14 @@ ssize_t flakeid_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 	 */
 	if (vmgen && flakeid_vmgen_read(&gen1) &&
 	    (gen1.lo != gen0.lo || gen1.hi != gen0.hi)) {
-		flakeid_vm_forked(&gen1);
+		flakeid_gen_vm_forked(&gen1);
 		atomic64_inc(&flakeid_state.counters[FLAKEID_CNT_UNTIL_REFUSED]);
 		return -EKEYEXPIRED;
 	}
 	return done ? done : ret;
 }
 
-u64 flakeid_ids_issued(void)
+u64 flakeid_gen_ids_issued(void)
 {
 	u64 sum = 0;
 	int cpu;
@@ -677,15 +553,15 @@ u64 flakeid_ids_issued(void)
 	return sum;
 }
 
-u64 flakeid_counter(enum flakeid_counter c)
+u64 flakeid_gen_counter(enum flakeid_counter c)
 {
 	return atomic64_read(&flakeid_state.counters[c]);
 }
 
 /* ---- configuration ---- */
 
-void flakeid_get_config(struct flakeid_cfg *cfg, u32 *max_borrow_ms,
-			u64 *generation)
+void flakeid_gen_get_config(struct flakeid_cfg *cfg, u32 *max_borrow_ms,
+			    u64 *generation)
 {
 	struct flakeid_state *st = &flakeid_state;
 
@@ -701,7 +577,7 @@ void flakeid_get_config(struct flakeid_cfg *cfg, u32 *max_borrow_ms,
 static u32 flakeid_block_size(const struct flakeid_layout *l)
 {
 	/* A sixteenth of a millisecond's sequences keeps 4+ CPUs in one ms. */
-	return clamp_t(u64, flakeid_seqs(l) >> 4, 1, FLAKEID_BLOCK_MAX);
+	return clamp_t(u64, flakeid_layout_seqs(l) >> 4, 1, FLAKEID_BLOCK_MAX);
 }
 
 /* The largest ID granted so far under the live configuration. */
@@ -711,59 +587,8 @@ static u64 flakeid_max_granted_locked(void)
 	const struct flakeid_cfg *cfg = &st->cfg;
 
 	lockdep_assert_held(&st->lock);
-	return flakeid_compose(cfg, st->cur_ms - cfg->epoch_ms,
-			       flakeid_seqs(&cfg->layout) - 1);
-}
-
-/*
- * The largest ID that an epoch and layout can stamp with a timestamp at or
- * below the Unix ms @ms, whatever its node bits: false when @ms is before
- * the epoch, so that no ID can have been stamped.
- */
-static bool flakeid_max_id_by(u64 epoch_ms, const struct flakeid_layout *l,
-			      u64 ms, u64 *max_id)
-{
-	u64 rel;
-
-	if (ms < epoch_ms)
-		return false;
-	rel = min(ms - epoch_ms, flakeid_ts_max(l)) + 1;
-	/* (rel << shift) - 1; all 64 bits when the layout uses them all. */
-	if (check_shl_overflow(rel, flakeid_ts_shift(l), max_id))
-		*max_id = U64_MAX;
-	else
-		(*max_id)--;
-	return true;
-}
-
-/*
- * The first Unix ms at which every ID of @cfg exceeds @old_max, or -ERANGE
- * when no millisecond that @cfg can stamp gets there.
- */
-static int flakeid_first_ms_above(const struct flakeid_cfg *cfg, u64 old_max,
-				  u64 *first_ms)
-{
-	u64 rel = old_max >> flakeid_ts_shift(&cfg->layout);
-
-	if (flakeid_compose(cfg, rel, 0) <= old_max)
-		rel++;
-	if (check_add_overflow(cfg->epoch_ms, rel, first_ms) ||
-	    *first_ms > flakeid_last_ms(cfg))
-		return -ERANGE;
-	return 0;
-}
-
-static bool flakeid_cfg_equal(const struct flakeid_cfg *a,
-			      const struct flakeid_cfg *b)
-{
-	const struct flakeid_layout *la = &a->layout, *lb = &b->layout;
-
-	return a->epoch_ms == b->epoch_ms && a->region_id == b->region_id &&
-	       a->app_id == b->app_id && a->machine_id == b->machine_id &&
-	       la->ts_bits == lb->ts_bits && la->region_bits == lb->region_bits &&
-	       la->app_bits == lb->app_bits &&
-	       la->machine_bits == lb->machine_bits &&
-	       la->seq_bits == lb->seq_bits;
+	return flakeid_layout_compose(cfg, st->cur_ms - cfg->epoch_ms,
+			       flakeid_layout_seqs(&cfg->layout) - 1);
 }
 
 /* Void every per-CPU block; the next request on each CPU takes a new one. */
@@ -774,12 +599,13 @@ static void flakeid_invalidate_locked(void)
 }
 
 /*
- * Let @edit change a copy of the configuration, then check the result and
- * install it, all under the lock, so concurrent stores neither mix nor get
- * lost, and a refused one changes nothing.
+ * Let @apply make the edit @e to a copy of the configuration, then check
+ * the result and install it, all under the lock, so concurrent stores
+ * neither mix nor get lost, and a refused one changes nothing.
  */
-int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
-				      const void *arg), const void *arg)
+int flakeid_gen_update_config(int (*apply)(struct flakeid_cfg *cfg,
+					   const struct flakeid_cfg_edit *e),
+			      const struct flakeid_cfg_edit *e)
 {
 	struct flakeid_state *st = &flakeid_state;
 	struct flakeid_cfg cfg;
@@ -788,19 +614,20 @@ int flakeid_update_config(int (*edit)(struct flakeid_cfg *cfg,
 
 	spin_lock(&st->lock);
 	cfg = st->cfg;
-	ret = edit(&cfg, arg);
+	ret = apply(&cfg, e);
 	if (!ret)
-		ret = flakeid_config_check(&cfg);
-	if (ret || flakeid_cfg_equal(&cfg, &st->cfg))
+		ret = flakeid_layout_check_cfg(&cfg);
+	if (ret || flakeid_layout_cfg_equal(&cfg, &st->cfg))
 		goto out_unlock;
 	now = flakeid_clock_sync_locked();
 	/* The timestamp field must hold the present, and it may not be < 0. */
-	if (now < cfg.epoch_ms || max(now, st->cur_ms) > flakeid_last_ms(&cfg)) {
+	if (now < cfg.epoch_ms ||
+	    max(now, st->cur_ms) > flakeid_layout_last_ms(&cfg)) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
-	ret = flakeid_first_ms_above(&cfg, flakeid_max_granted_locked(),
-				     &first_ms);
+	ret = flakeid_layout_first_ms_above(&cfg, flakeid_max_granted_locked(),
+					    &first_ms);
 	if (ret)
 		goto out_unlock;
 	/* Measured from the allocator, which may already be borrowing ahead. */
@@ -822,7 +649,7 @@ out_unlock:
 	return ret;
 }
 
-int flakeid_set_max_borrow(u32 ms)
+int flakeid_gen_set_max_borrow(u32 ms)
 {
 	if (ms > FLAKEID_MAX_BORROW_MS_MAX)
 		return -ERANGE;
@@ -849,7 +676,7 @@ static void flakeid_set_until_locked(u64 until_ms)
 }
 
 /* FLAKEID_UNTIL_NONE removes the ceiling, 0 fences. */
-int flakeid_set_until(u64 until_ms)
+int flakeid_gen_set_until(u64 until_ms)
 {
 	if (until_ms > FLAKEID_MS_MAX && until_ms != FLAKEID_UNTIL_NONE)
 		return -ERANGE;
@@ -857,16 +684,16 @@ int flakeid_set_until(u64 until_ms)
 	flakeid_set_until_locked(until_ms);
 	spin_unlock(&flakeid_state.lock);
 	wake_up_all(&flakeid_until_wq);
-	flakeid_notify_until();
+	flakeid_attr_notify_until();
 	return 0;
 }
 
-u64 flakeid_until_ms(void)
+u64 flakeid_gen_until_ms(void)
 {
 	return READ_ONCE(flakeid_state.until_ms);
 }
 
-int flakeid_set_until_wait(u32 ms)
+int flakeid_gen_set_until_wait(u32 ms)
 {
 	if (ms > FLAKEID_UNTIL_WAIT_MS_MAX)
 		return -ERANGE;
@@ -874,7 +701,7 @@ int flakeid_set_until_wait(u32 ms)
 	return 0;
 }
 
-u32 flakeid_until_wait_ms(void)
+u32 flakeid_gen_until_wait_ms(void)
 {
 	return READ_ONCE(flakeid_state.until_wait_ms);
 }
@@ -884,7 +711,7 @@ u32 flakeid_until_wait_ms(void)
  * that was discarded, or by the twin, may be issued again.  Fence until an
  * operator or the agent decides what this copy may issue.
  */
-void flakeid_vm_forked(const struct flakeid_vmgen *now)
+void flakeid_gen_vm_forked(const struct flakeid_vmgen *now)
 {
 	struct flakeid_state *st = &flakeid_state;
 
@@ -901,7 +728,7 @@ void flakeid_vm_forked(const struct flakeid_vmgen *now)
 		/*
 		 * Published after the fence: a call that finds the new ID
 		 * already seen (and skips the lock) must find the blocks
-		 * voided; pairs with the smp_rmb() in flakeid_issue().
+		 * voided; pairs with the smp_rmb() in flakeid_gen_issue().
 		 */
 		smp_wmb();
 		WRITE_ONCE(st->vmgen_seen.lo, now->lo);
@@ -909,11 +736,11 @@ void flakeid_vm_forked(const struct flakeid_vmgen *now)
 	}
 	spin_unlock(&st->lock);
 	wake_up_all(&flakeid_until_wq);
-	flakeid_notify_until();
+	flakeid_attr_notify_until();
 	pr_warn("VM restored or cloned: fenced (until_ms=0); give a clone its own machine_id, raise floor_ms past what the discarded run issued, then write until_ms\n");
 }
 
-void flakeid_vmgen_set_seen(const struct flakeid_vmgen *g)
+void flakeid_gen_set_vmgen_seen(const struct flakeid_vmgen *g)
 {
 	spin_lock(&flakeid_state.lock);
 	WRITE_ONCE(flakeid_state.vmgen_seen.lo, g->lo);
@@ -928,7 +755,7 @@ void flakeid_vmgen_set_seen(const struct flakeid_vmgen *g)
  * nothing, when the live configuration cannot stamp such an ID, or only
  * further ahead than a configuration change may move IDs.
  */
-int flakeid_raise_floor(const struct flakeid_floor *req)
+int flakeid_gen_raise_floor(const struct flakeid_floor *req)
 {
 	struct flakeid_state *st = &flakeid_state;
 	struct flakeid_floor f = *req;
@@ -945,8 +772,9 @@ int flakeid_raise_floor(const struct flakeid_floor *req)
 		f.layout = st->cfg.layout;
 	target = f.ms + 1;
 	now = flakeid_clock_sync_locked();
-	if (flakeid_max_id_by(f.epoch_ms, &f.layout, f.ms, &max_id)) {
-		ret = flakeid_first_ms_above(&st->cfg, max_id, &first_ms);
+	if (flakeid_layout_max_id_by(f.epoch_ms, &f.layout, f.ms, &max_id)) {
+		ret = flakeid_layout_first_ms_above(&st->cfg, max_id,
+						    &first_ms);
 		if (ret)
 			goto out_unlock;
 		/*
@@ -960,7 +788,7 @@ int flakeid_raise_floor(const struct flakeid_floor *req)
 		}
 		target = max(target, first_ms);
 	}
-	if (target > flakeid_last_ms(&st->cfg)) {
+	if (target > flakeid_layout_last_ms(&st->cfg)) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
@@ -984,7 +812,7 @@ static u64 flakeid_floor_ms_locked(void)
 }
 
 /* A millisecond at or after the timestamp of every ID issued so far. */
-u64 flakeid_floor_ms(void)
+u64 flakeid_gen_floor_ms(void)
 {
 	u64 floor;
 
@@ -995,7 +823,7 @@ u64 flakeid_floor_ms(void)
 }
 
 /* The floor with the epoch and layout it is measured in, taken at once. */
-void flakeid_get_floor(struct flakeid_floor *f)
+void flakeid_gen_get_floor(struct flakeid_floor *f)
 {
 	struct flakeid_state *st = &flakeid_state;
 
@@ -1022,7 +850,7 @@ int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms)
 	st->last_real_off = flakeid_real_offset_ns();
 	atomic64_set(&st->offset_ns, st->last_real_off);
 	now = flakeid_clock_sync_locked();
-	if (now < cfg->epoch_ms || now > flakeid_last_ms(cfg)) {
+	if (now < cfg->epoch_ms || now > flakeid_layout_last_ms(cfg)) {
 		ret = -ERANGE;
 		goto out_unlock;
 	}
@@ -1047,7 +875,7 @@ void flakeid_gen_exit(void)
 	u64 real_ms = div_u64(ktime_get_real_ns(), NSEC_PER_MSEC);
 	struct flakeid_floor f;
 
-	flakeid_get_floor(&f);
+	flakeid_gen_get_floor(&f);
 	if (f.ms >= real_ms && f.ms - real_ms < FLAKEID_EXIT_MAX_WAIT_MS) {
 		msleep(f.ms - real_ms + 1);
 		return;

@@ -13,7 +13,8 @@
 #include <linux/notifier.h>
 #include <linux/random.h>
 
-#include "flakeid.h"
+#include "gen.h"
+#include "vmgen.h"
 
 /* The 16-byte generation ID, mapped read-only; NULL when not found. */
 static const u64 *flakeid_vmgen_id;
@@ -82,7 +83,7 @@ static int flakeid_vmfork_event(struct notifier_block *nb,
 	struct flakeid_vmgen g;
 
 	/* The same restore may have been seen by a call already. */
-	flakeid_vm_forked(flakeid_vmgen_read(&g) ? &g : NULL);
+	flakeid_gen_vm_forked(flakeid_vmgen_read(&g) ? &g : NULL);
 	return NOTIFY_DONE;
 }
 
@@ -123,7 +124,7 @@ int flakeid_vmgen_init(void)
 	if (id) {
 		g.lo = READ_ONCE(id[0]);
 		g.hi = READ_ONCE(id[1]);
-		flakeid_vmgen_set_seen(&g);
+		flakeid_gen_set_vmgen_seen(&g);
 		/* Published after vmgen_seen; see flakeid_vmgen_read(). */
 		smp_store_release(&flakeid_vmgen_id, id);
 	}

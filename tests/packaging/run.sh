@@ -83,7 +83,7 @@ clean_state() {
 # --- 1. static checks and flakeid-floor on the host ------------------------
 if want host; then
 note "host: files and flakeid-floor"
-mod_ver=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' kmod/main.c)
+mod_ver=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' kmod/module.c)
 deb_ver=$(dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
 check "versions agree: dkms.conf $VER, MODULE_VERSION $mod_ver, debian/changelog $deb_ver" \
 	'[ -n "$VER" ] && [ "$VER" = "$mod_ver" ] && [ "$VER" = "$deb_ver" ]'

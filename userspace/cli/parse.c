@@ -55,48 +55,6 @@ int parse_u32(const char *s, uint32_t *v)
 	return 0;
 }
 
-/* T:R:A:M:S, each decimal; the device's layout rules apply. */
-int parse_layout(const char *s, struct flakeid_config *cfg)
-{
-	uint32_t bits[5];
-	char field[16];
-	const char *colon;
-	size_t len;
-	uint64_t total = 0;
-	int i, ret;
-
-	if (!s)
-		return -EINVAL;
-	for (i = 0; i < 5; i++) {
-		colon = strchr(s, ':');
-		if ((i < 4) != (colon != NULL))
-			return -EINVAL;
-		len = colon ? (size_t)(colon - s) : strlen(s);
-		if (!len || len >= sizeof(field))
-			return -EINVAL;
-		memcpy(field, s, len);
-		field[len] = '\0';
-		if (field[0] == '0' && len > 1 && (field[1] == 'x' ||
-						   field[1] == 'X'))
-			return -EINVAL;
-		ret = parse_u32(field, &bits[i]);
-		if (ret)
-			return -EINVAL;
-		total += bits[i];
-		s += len + 1;
-	}
-	if (total > FLAKEID_TOTAL_BITS_MAX ||
-	    bits[0] < FLAKEID_TIMESTAMP_BITS_MIN ||
-	    bits[4] < FLAKEID_SEQUENCE_BITS_MIN || bits[4] > 32)
-		return -ERANGE;
-	cfg->timestamp_bits = bits[0];
-	cfg->region_bits = bits[1];
-	cfg->app_bits = bits[2];
-	cfg->machine_bits = bits[3];
-	cfg->sequence_bits = bits[4];
-	return 0;
-}
-
 /* "none", or a Unix ms the kernel can hold; 0 fences. */
 int parse_until(const char *s, uint64_t *until_ms)
 {
@@ -179,7 +137,7 @@ int parse_setting(const char *arg, struct settings *want)
 			cfg->epoch_ms = v64;
 		break;
 	case FLAKEID_SET_LAYOUT:
-		ret = parse_layout(eq + 1, cfg);
+		ret = flakeid_parse_layout(eq + 1, cfg);
 		break;
 	case FLAKEID_SET_MAX_BORROW:
 		ret = parse_u32(eq + 1, &cfg->max_borrow_ms);
@@ -233,10 +191,11 @@ int check_settings(const struct settings *ws,
 		{ "machine", FLAKEID_SET_MACHINE, want->machine_id,
 		  cur->machine_id, lay->machine_bits },
 	};
-	char layout[64];
+	char layout[FLAKEID_LAYOUT_SIZE];
 	size_t i;
 
-	format_layout(lay, layout, sizeof(layout));
+	if (flakeid_format_layout(lay, layout, sizeof(layout)))
+		strcpy(layout, "?");
 	for (i = 0; i < 3; i++) {
 		if (what & f[i].flag) {
 			if (fits(f[i].want, f[i].bits))
@@ -302,13 +261,6 @@ void format_until(uint64_t until_ms, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64, until_ms);
 	else
 		snprintf(buf, size, "%" PRIu64 " %s", until_ms, when);
-}
-
-void format_layout(const struct flakeid_config *cfg, char *buf, size_t size)
-{
-	snprintf(buf, size, "%u:%u:%u:%u:%u", cfg->timestamp_bits,
-		 cfg->region_bits, cfg->app_bits, cfg->machine_bits,
-		 cfg->sequence_bits);
 }
 
 /*

@@ -20,7 +20,6 @@ struct settings {
 
 int parse_u64(const char *s, uint64_t *v);
 int parse_u32(const char *s, uint32_t *v);
-int parse_layout(const char *s, struct flakeid_config *cfg);
 int parse_until(const char *s, uint64_t *until_ms);
 int parse_setting(const char *arg, struct settings *want);
 int check_settings(const struct settings *want,
@@ -28,7 +27,6 @@ int check_settings(const struct settings *want,
 
 int format_time(uint64_t unix_ms, char *buf, size_t size);
 void format_until(uint64_t until_ms, char *buf, size_t size);
-void format_layout(const struct flakeid_config *cfg, char *buf, size_t size);
 int format_parts(const struct flakeid_parts *p, int json, char *buf,
 		 size_t size);
 

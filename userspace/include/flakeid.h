@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define FLAKEID_VERSION_MAJOR	1
-#define FLAKEID_VERSION_MINOR	2
+#define FLAKEID_VERSION_MINOR	3
 
 /* An open /dev/flakeid.  One handle may be shared by any number of threads. */
 struct flakeid;
@@ -84,6 +84,19 @@ int flakeid_decode_with(const struct flakeid_config *cfg, uint64_t id,
 			struct flakeid_parts *parts);
 int flakeid_compose(const struct flakeid_config *cfg,
 		    const struct flakeid_parts *parts, uint64_t *id);
+
+/*
+ * A layout as text, "T:R:A:M:S": the timestamp, region, app, machine and
+ * sequence bits, as the module's layout parameter and sysfs file spell
+ * it.  Both functions apply the layout rules; parsing sets the five
+ * *_bits members of @cfg and nothing else.  FLAKEID_LAYOUT_SIZE holds any
+ * valid layout and its NUL.
+ */
+#define FLAKEID_LAYOUT_SIZE	16
+
+int flakeid_parse_layout(const char *s, struct flakeid_config *cfg);
+int flakeid_format_layout(const struct flakeid_config *cfg, char *buf,
+			  size_t size);
 
 /*
  * The timestamp ceiling, cfg->until_ms: FLAKEID_UNTIL_NONE (no ceiling),

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The ID arithmetic: split an ID into its fields and put one together,
- * under a configuration given by the caller.  Pure code, no device, so the
- * host tests can run it under the sanitizers.
+ * The ID arithmetic: the layout rules, a layout as text ("T:R:A:M:S"),
+ * and splitting an ID into its fields or putting one together, under a
+ * configuration given by the caller.  Pure code, no device, so the host
+ * tests can run it under the sanitizers.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "flakeid.h"
@@ -41,6 +43,78 @@ unsigned int flakeid__layout_total(const struct flakeid_config *cfg)
 int flakeid__fits(uint64_t value, unsigned int bits)
 {
 	return bits >= 64 || value <= field_mask(bits);
+}
+
+/* One field: 1 to 15 decimal digits, at most UINT32_MAX. */
+static int parse_bits(const char *s, size_t len, uint32_t *bits)
+{
+	uint64_t v = 0;
+	size_t i;
+
+	if (!len || len > 15)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		v = v * 10 + (unsigned int)(s[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return -EINVAL;
+	*bits = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * -EINVAL: not five decimal fields between colons; -ERANGE: a layout that
+ * breaks the rules.  @cfg is left alone unless the layout is valid.
+ */
+int flakeid_parse_layout(const char *s, struct flakeid_config *cfg)
+{
+	struct flakeid_config l;
+	uint32_t *bits[] = { &l.timestamp_bits, &l.region_bits, &l.app_bits,
+			     &l.machine_bits, &l.sequence_bits };
+	const char *colon;
+	size_t i, len;
+
+	if (!s || !cfg)
+		return -EINVAL;
+	memset(&l, 0, sizeof(l));
+	for (i = 0; i < 5; i++) {
+		colon = strchr(s, ':');
+		if ((i < 4) != (colon != NULL))
+			return -EINVAL;
+		len = colon ? (size_t)(colon - s) : strlen(s);
+		if (parse_bits(s, len, bits[i]))
+			return -EINVAL;
+		s += len + 1;
+	}
+	if (flakeid__layout_check(&l))
+		return -ERANGE;
+	cfg->timestamp_bits = l.timestamp_bits;
+	cfg->region_bits = l.region_bits;
+	cfg->app_bits = l.app_bits;
+	cfg->machine_bits = l.machine_bits;
+	cfg->sequence_bits = l.sequence_bits;
+	return 0;
+}
+
+/* -EINVAL: no valid layout in @cfg; -ENOSPC: @buf too small (then ""). */
+int flakeid_format_layout(const struct flakeid_config *cfg, char *buf,
+			  size_t size)
+{
+	int n;
+
+	if (!buf || flakeid__layout_check(cfg))
+		return -EINVAL;
+	n = snprintf(buf, size, "%u:%u:%u:%u:%u", cfg->timestamp_bits,
+		     cfg->region_bits, cfg->app_bits, cfg->machine_bits,
+		     cfg->sequence_bits);
+	if (n < 0 || (size_t)n >= size) {
+		if (size)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 void flakeid_default_config(struct flakeid_config *cfg)

@@ -300,11 +300,13 @@ static int store_until(const struct flakeid *h, uint64_t until_ms)
 static int store_layout(const struct flakeid *h,
 			const struct flakeid_config *cfg)
 {
-	char buf[64];
+	char buf[FLAKEID_LAYOUT_SIZE + 1];
+	int ret;
 
-	snprintf(buf, sizeof(buf), "%u:%u:%u:%u:%u\n", cfg->timestamp_bits,
-		 cfg->region_bits, cfg->app_bits, cfg->machine_bits,
-		 cfg->sequence_bits);
+	ret = flakeid_format_layout(cfg, buf, sizeof(buf) - 1);
+	if (ret)
+		return ret;
+	strcat(buf, "\n");
 	return write_attr(h, "layout", buf);
 }
 

@@ -93,6 +93,7 @@ cat >"$dir/exports.want" <<'LIST'
 LIBFLAKEID_1.0
 LIBFLAKEID_1.1
 LIBFLAKEID_1.2
+LIBFLAKEID_1.3
 flakeid_batch@@LIBFLAKEID_1.0
 flakeid_close@@LIBFLAKEID_1.0
 flakeid_compose@@LIBFLAKEID_1.1
@@ -102,11 +103,13 @@ flakeid_decode@LIBFLAKEID_1.0
 flakeid_decode_with@@LIBFLAKEID_1.1
 flakeid_decode_with@LIBFLAKEID_1.0
 flakeid_default_config@@LIBFLAKEID_1.0
+flakeid_format_layout@@LIBFLAKEID_1.3
 flakeid_get_config@@LIBFLAKEID_1.0
 flakeid_get_stats@@LIBFLAKEID_1.2
 flakeid_get_stats@LIBFLAKEID_1.0
 flakeid_next@@LIBFLAKEID_1.0
 flakeid_open@@LIBFLAKEID_1.0
+flakeid_parse_layout@@LIBFLAKEID_1.3
 flakeid_refresh_config@@LIBFLAKEID_1.0
 flakeid_set_cache@@LIBFLAKEID_1.0
 flakeid_set_config@@LIBFLAKEID_1.0
@@ -120,7 +123,7 @@ readelf --dyn-syms -W "$O/libflakeid.so.1" |
 LC_ALL=C sort "$dir/exports.want" | diff - "$dir/exports" >"$dir/log"
 rc=$?
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$dir/log"
-tap "$rc" "libflakeid.so.1 exports exactly the 1.0, 1.1 and 1.2 names"
+tap "$rc" "libflakeid.so.1 exports exactly the 1.0, 1.1, 1.2 and 1.3 names"
 readelf -d "$O/libflakeid.so.1" | grep -q 'SONAME.*\[libflakeid\.so\.1\]'
 tap $? "soname is libflakeid.so.1"
 

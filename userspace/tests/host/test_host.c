@@ -234,27 +234,43 @@ static void test_parse(void)
 	   parse_u32("4294967296", &v32) == -ERANGE, "parse_u32 limits");
 
 	c = layout(0, 0, 0, 0, 0);
-	ok(parse_layout("41:4:3:5:10", &c) == 0 && c.timestamp_bits == 41 &&
+	ok(flakeid_parse_layout("41:4:3:5:10", &c) == 0 &&
+	   c.timestamp_bits == 41 &&
 	   c.region_bits == 4 && c.app_bits == 3 && c.machine_bits == 5 &&
 	   c.sequence_bits == 10, "parse layout 41:4:3:5:10");
-	ok(parse_layout("42:4:3:5:10", &c) == 0 &&
-	   parse_layout("32:0:0:0:32", &c) == 0 &&
-	   parse_layout("41:0:0:4:18", &c) == 0,
+	ok(flakeid_parse_layout("42:4:3:5:10", &c) == 0 &&
+	   flakeid_parse_layout("32:0:0:0:32", &c) == 0 &&
+	   flakeid_parse_layout("41:0:0:4:18", &c) == 0,
 	   "parse 64-bit and zero-width layouts");
-	ok(parse_layout("43:4:3:5:10", &c) == -ERANGE &&
-	   parse_layout("31:4:3:5:10", &c) == -ERANGE &&
-	   parse_layout("41:4:3:5:0", &c) == -ERANGE &&
-	   parse_layout("32:0:0:0:33", &c) == -ERANGE,
+	ok(flakeid_parse_layout("43:4:3:5:10", &c) == -ERANGE &&
+	   flakeid_parse_layout("31:4:3:5:10", &c) == -ERANGE &&
+	   flakeid_parse_layout("41:4:3:5:0", &c) == -ERANGE &&
+	   flakeid_parse_layout("32:0:0:0:33", &c) == -ERANGE,
 	   "layout rules: sum <= 64, timestamp >= 32, sequence 1..32");
-	ok(parse_layout("41:4:3:5", &c) == -EINVAL &&
-	   parse_layout("41:4:3:5:10:1", &c) == -EINVAL &&
-	   parse_layout("41::3:5:10", &c) == -EINVAL &&
-	   parse_layout("41:4:3:5:10:", &c) == -EINVAL &&
-	   parse_layout("0x29:4:3:5:10", &c) == -EINVAL &&
-	   parse_layout("41:4:3:5:-1", &c) == -EINVAL &&
-	   parse_layout("", &c) == -EINVAL &&
-	   parse_layout("41:4:3:5:99999999999999999999", &c) == -EINVAL,
+	ok(flakeid_parse_layout("41:4:3:5", &c) == -EINVAL &&
+	   flakeid_parse_layout("41:4:3:5:10:1", &c) == -EINVAL &&
+	   flakeid_parse_layout("41::3:5:10", &c) == -EINVAL &&
+	   flakeid_parse_layout("41:4:3:5:10:", &c) == -EINVAL &&
+	   flakeid_parse_layout("0x29:4:3:5:10", &c) == -EINVAL &&
+	   flakeid_parse_layout("41:4:3:5:-1", &c) == -EINVAL &&
+	   flakeid_parse_layout("", &c) == -EINVAL &&
+	   flakeid_parse_layout("41:4:3:5:99999999999999999999", &c) == -EINVAL,
 	   "layout syntax errors are EINVAL");
+	c = layout(41, 4, 3, 5, 10);
+	ok(flakeid_parse_layout("43:4:3:5:10", &c) == -ERANGE &&
+	   flakeid_parse_layout("41:4:3:5", &c) == -EINVAL &&
+	   flakeid_parse_layout(NULL, &c) == -EINVAL &&
+	   flakeid_parse_layout("41:4:3:5:10", NULL) == -EINVAL &&
+	   c.timestamp_bits == 41 && c.region_bits == 4 && c.app_bits == 3 &&
+	   c.machine_bits == 5 && c.sequence_bits == 10,
+	   "a refused layout leaves the configuration alone");
+	c = layout(41, 4, 3, 5, 10);
+	c.epoch_ms = 7;
+	c.machine_id = 9;
+	ok(flakeid_parse_layout("042:0:0:10:12", &c) == 0 &&
+	   c.timestamp_bits == 42 && c.machine_bits == 10 &&
+	   c.sequence_bits == 12 && c.epoch_ms == 7 && c.machine_id == 9,
+	   "parsing sets the five widths and nothing else");
 
 	memset(&w, 0, sizeof(w));
 	ret = parse_setting("region=1", &w);
@@ -384,6 +400,23 @@ static void test_format(void)
 	ok(ret > 0 && !strcmp(buf, "{\"id\":\"132633959326918698\",\"time\":\"2025-01-01T00:00:00.123Z\",\"unix_ms\":1735689600123,\"timestamp\":31622400123,\"region_id\":5,\"app_id\":3,\"machine_id\":10,\"sequence\":42}"),
 	   "decode JSON: %s", buf);
 	ok(format_parts(&p, 1, buf, 16) == -ENOSPC, "short JSON buffer");
+
+	ok(flakeid_format_layout(&d, buf, sizeof(buf)) == 0 &&
+	   !strcmp(buf, "41:4:3:5:10"), "format the default layout: %s", buf);
+	d = layout(32, 0, 0, 0, 32);
+	ok(flakeid_format_layout(&d, buf, FLAKEID_LAYOUT_SIZE) == 0 &&
+	   !strcmp(buf, "32:0:0:0:32") &&
+	   flakeid_parse_layout(buf, &d) == 0 && d.sequence_bits == 32,
+	   "a formatted layout parses back: %s", buf);
+	d = layout(41, 4, 3, 5, 10);
+	ok(flakeid_format_layout(&d, buf, 11) == -ENOSPC && !buf[0] &&
+	   flakeid_format_layout(&d, buf, 12) == 0,
+	   "a short layout buffer is ENOSPC");
+	d = layout(43, 4, 3, 5, 10);
+	ok(flakeid_format_layout(&d, buf, sizeof(buf)) == -EINVAL &&
+	   flakeid_format_layout(NULL, buf, sizeof(buf)) == -EINVAL,
+	   "only a valid layout formats");
+	flakeid_default_config(&d);
 
 	format_until(FLAKEID_UNTIL_NONE, buf, sizeof(buf));
 	ok(!strcmp(buf, "none"), "until none: %s", buf);

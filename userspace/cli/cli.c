@@ -270,7 +270,7 @@ static int cmd_decode(int argc, char **argv)
 			json = 1;
 			break;
 		case 'l':
-			if (parse_layout(optarg, &cfg))
+			if (flakeid_parse_layout(optarg, &cfg))
 				return usage_error("decode: bad --layout '%s' (want T:R:A:M:S, see flakeid(4))",
 						   optarg);
 			offline = 1;
@@ -349,9 +349,10 @@ static void json_until(uint64_t until_ms)
 static void print_config(const struct flakeid_config *cfg,
 			 int64_t until_wait_ms, int json)
 {
-	char layout[64], epoch[64], floor[64], until[96];
+	char layout[FLAKEID_LAYOUT_SIZE], epoch[64], floor[64], until[96];
 
-	format_layout(cfg, layout, sizeof(layout));
+	if (flakeid_format_layout(cfg, layout, sizeof(layout)))
+		strcpy(layout, "?");
 	if (format_time(cfg->epoch_ms, epoch, sizeof(epoch)))
 		strcpy(epoch, "?");
 	if (format_time(cfg->floor_ms, floor, sizeof(floor)))

@@ -9,7 +9,11 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
-#include "flakeid.h"
+#include "attrs.h"
+#include "dev.h"
+#include "gen.h"
+#include "layout.h"
+#include "vmgen.h"
 
 /*
  * Mode 0: the live configuration is in /sys/class/misc/flakeid/; showing
@@ -115,7 +119,7 @@ static int __init flakeid_init(void)
 		pr_err("floor_epoch_ms= and floor_layout= describe a floor_ms=: pass floor_ms= too\n");
 		return -EINVAL;
 	}
-	if (until_ms && flakeid_parse_until(until_ms, &until)) {
+	if (until_ms && flakeid_attr_parse_until(until_ms, &until)) {
 		pr_err("invalid until_ms=%s: want none or a Unix ms up to %llu\n",
 		       until_ms, FLAKEID_MS_MAX);
 		return -EINVAL;
@@ -125,7 +129,7 @@ static int __init flakeid_init(void)
 		       FLAKEID_UNTIL_WAIT_MS_MAX);
 		return -EINVAL;
 	}
-	if (flakeid_config_check(&cfg)) {
+	if (flakeid_layout_check_cfg(&cfg)) {
 		pr_err("region_id=%u app_id=%u machine_id=%u do not fit layout %u:%u:%u:%u:%u\n",
 		       region_id, app_id, machine_id, cfg.layout.ts_bits,
 		       cfg.layout.region_bits, cfg.layout.app_bits,
@@ -142,7 +146,7 @@ static int __init flakeid_init(void)
 		       epoch_ms, cfg.layout.ts_bits);
 		return -EINVAL;
 	}
-	if (floor_ms && flakeid_raise_floor(&floor)) {
+	if (floor_ms && flakeid_gen_raise_floor(&floor)) {
 		pr_err("floor_ms=%llu (floor_epoch_ms=%llu floor_layout=%s) cannot be placed under epoch_ms=%llu layout=%u:%u:%u:%u:%u: its IDs pass every ID issued by then only past the timestamp field or the kernel's time, or more than %u ms past the floor (an epoch moved forward or a narrower timestamp shift); load with the floor's epoch and layout, or check the saved floor\n",
 		       floor_ms, floor.has_epoch ? floor_epoch_ms : epoch_ms,
 		       floor_layout ? floor_layout : "(layout)", epoch_ms,
@@ -152,8 +156,8 @@ static int __init flakeid_init(void)
 		return -EINVAL;
 	}
 
-	flakeid_set_until(until);
-	flakeid_set_until_wait(until_wait_ms);
+	flakeid_gen_set_until(until);
+	flakeid_gen_set_until_wait(until_wait_ms);
 
 	/* The generation ID is known before the first call can compare it. */
 	ret = flakeid_vmgen_init();

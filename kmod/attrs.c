@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * sysfs under /sys/class/misc/flakeid/: the operator's configuration and
- * the generator's counters.  Stores parse, then hand a whole new
- * configuration to the generator, which accepts or refuses it atomically.
+ * the generator's counters.  A store parses its value into an edit that
+ * the generator applies, checks and installs atomically, or refuses.
  */
 
 #include <linux/capability.h>
@@ -12,25 +12,28 @@
 #include <linux/string.h>
 #include <linux/sysfs.h>
 
-#include "flakeid.h"
+#include "attrs.h"
+#include "gen.h"
 
 enum flakeid_field {
 	FLAKEID_REGION,
 	FLAKEID_APP,
 	FLAKEID_MACHINE,
 	FLAKEID_EPOCH,
+	FLAKEID_LAYOUT,
 };
 
-struct flakeid_edit {
+/* One store's change: @value for a number, @layout for FLAKEID_LAYOUT. */
+struct flakeid_cfg_edit {
 	enum flakeid_field field;
 	u64 value;
+	struct flakeid_layout layout;
 };
 
 /* Runs under the generator's lock, on a copy of the current configuration. */
-static int flakeid_apply_edit(struct flakeid_cfg *cfg, const void *arg)
+static int flakeid_apply_edit(struct flakeid_cfg *cfg,
+			      const struct flakeid_cfg_edit *e)
 {
-	const struct flakeid_edit *e = arg;
-
 	if (e->field != FLAKEID_EPOCH && e->value > U32_MAX)
 		return -ERANGE;
 	switch (e->field) {
@@ -46,13 +49,16 @@ static int flakeid_apply_edit(struct flakeid_cfg *cfg, const void *arg)
 	case FLAKEID_EPOCH:
 		cfg->epoch_ms = e->value;
 		break;
+	case FLAKEID_LAYOUT:
+		cfg->layout = e->layout;
+		break;
 	}
 	return 0;
 }
 
 static int flakeid_store_field(enum flakeid_field field, const char *buf)
 {
-	struct flakeid_edit e = { .field = field };
+	struct flakeid_cfg_edit e = { .field = field };
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
@@ -60,7 +66,7 @@ static int flakeid_store_field(enum flakeid_field field, const char *buf)
 	ret = kstrtou64(buf, 10, &e.value);
 	if (ret)
 		return ret;
-	return flakeid_update_config(flakeid_apply_edit, &e);
+	return flakeid_gen_update_config(flakeid_apply_edit, &e);
 }
 
 #define FLAKEID_FIELD_ATTR(_name, _field, _member)			\
@@ -69,7 +75,7 @@ static ssize_t _name##_show(struct device *dev,				\
 {									\
 	struct flakeid_cfg cfg;					\
 									\
-	flakeid_get_config(&cfg, NULL, NULL);				\
+	flakeid_gen_get_config(&cfg, NULL, NULL);			\
 	return sysfs_emit(buf, "%llu\n", (u64)cfg._member);		\
 }									\
 static ssize_t _name##_store(struct device *dev,			\
@@ -93,28 +99,22 @@ static ssize_t layout_show(struct device *dev, struct device_attribute *attr,
 	struct flakeid_cfg cfg;
 	const struct flakeid_layout *l = &cfg.layout;
 
-	flakeid_get_config(&cfg, NULL, NULL);
+	flakeid_gen_get_config(&cfg, NULL, NULL);
 	return sysfs_emit(buf, "%u:%u:%u:%u:%u\n", l->ts_bits, l->region_bits,
 			  l->app_bits, l->machine_bits, l->seq_bits);
-}
-
-static int flakeid_apply_layout(struct flakeid_cfg *cfg, const void *arg)
-{
-	cfg->layout = *(const struct flakeid_layout *)arg;
-	return 0;
 }
 
 static ssize_t layout_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t len)
 {
-	struct flakeid_layout l;
+	struct flakeid_cfg_edit e = { .field = FLAKEID_LAYOUT };
 	int ret;
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = flakeid_layout_parse(buf, &l);
+	ret = flakeid_layout_parse(buf, &e.layout);
 	if (!ret)
-		ret = flakeid_update_config(flakeid_apply_layout, &l);
+		ret = flakeid_gen_update_config(flakeid_apply_edit, &e);
 	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(layout);
@@ -125,7 +125,7 @@ static ssize_t max_borrow_ms_show(struct device *dev,
 	struct flakeid_cfg cfg;
 	u32 borrow;
 
-	flakeid_get_config(&cfg, &borrow, NULL);
+	flakeid_gen_get_config(&cfg, &borrow, NULL);
 	return sysfs_emit(buf, "%u\n", borrow);
 }
 
@@ -148,14 +148,14 @@ static ssize_t max_borrow_ms_store(struct device *dev,
 				   struct device_attribute *attr,
 				   const char *buf, size_t len)
 {
-	return flakeid_store_u32(buf, len, flakeid_set_max_borrow);
+	return flakeid_store_u32(buf, len, flakeid_gen_set_max_borrow);
 }
 static DEVICE_ATTR_RW(max_borrow_ms);
 
 static ssize_t floor_ms_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%llu\n", flakeid_floor_ms());
+	return sysfs_emit(buf, "%llu\n", flakeid_gen_floor_ms());
 }
 
 static ssize_t floor_ms_store(struct device *dev, struct device_attribute *attr,
@@ -168,7 +168,7 @@ static ssize_t floor_ms_store(struct device *dev, struct device_attribute *attr,
 		return -EPERM;
 	ret = kstrtou64(buf, 10, &f.ms);
 	if (!ret)
-		ret = flakeid_raise_floor(&f);
+		ret = flakeid_gen_raise_floor(&f);
 	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(floor_ms);
@@ -180,7 +180,7 @@ static ssize_t floor_state_show(struct device *dev,
 	struct flakeid_floor f;
 	const struct flakeid_layout *l = &f.layout;
 
-	flakeid_get_floor(&f);
+	flakeid_gen_get_floor(&f);
 	return sysfs_emit(buf, "floor_ms=%llu floor_epoch_ms=%llu floor_layout=%u:%u:%u:%u:%u\n",
 			  f.ms, f.epoch_ms, l->ts_bits, l->region_bits,
 			  l->app_bits, l->machine_bits, l->seq_bits);
@@ -235,7 +235,7 @@ static ssize_t floor_state_store(struct device *dev,
 		return -EPERM;
 	ret = flakeid_parse_floor(buf, &f);
 	if (!ret)
-		ret = flakeid_raise_floor(&f);
+		ret = flakeid_gen_raise_floor(&f);
 	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(floor_state);
@@ -248,17 +248,17 @@ static ssize_t _name##_show(struct device *dev,				\
 }									\
 static DEVICE_ATTR_RO(_name)
 
-FLAKEID_COUNTER_ATTR(ids_issued, flakeid_ids_issued());
-FLAKEID_COUNTER_ATTR(clock_steps_back, flakeid_counter(FLAKEID_CNT_STEPS_BACK));
-FLAKEID_COUNTER_ATTR(borrowed_ms, flakeid_counter(FLAKEID_CNT_BORROWED_MS));
-FLAKEID_COUNTER_ATTR(waits, flakeid_counter(FLAKEID_CNT_WAITS));
-FLAKEID_COUNTER_ATTR(refills, flakeid_counter(FLAKEID_CNT_REFILLS));
-FLAKEID_COUNTER_ATTR(until_waits, flakeid_counter(FLAKEID_CNT_UNTIL_WAITS));
-FLAKEID_COUNTER_ATTR(until_refused, flakeid_counter(FLAKEID_CNT_UNTIL_REFUSED));
-FLAKEID_COUNTER_ATTR(vm_forks, flakeid_counter(FLAKEID_CNT_VM_FORKS));
+FLAKEID_COUNTER_ATTR(ids_issued, flakeid_gen_ids_issued());
+FLAKEID_COUNTER_ATTR(clock_steps_back, flakeid_gen_counter(FLAKEID_CNT_STEPS_BACK));
+FLAKEID_COUNTER_ATTR(borrowed_ms, flakeid_gen_counter(FLAKEID_CNT_BORROWED_MS));
+FLAKEID_COUNTER_ATTR(waits, flakeid_gen_counter(FLAKEID_CNT_WAITS));
+FLAKEID_COUNTER_ATTR(refills, flakeid_gen_counter(FLAKEID_CNT_REFILLS));
+FLAKEID_COUNTER_ATTR(until_waits, flakeid_gen_counter(FLAKEID_CNT_UNTIL_WAITS));
+FLAKEID_COUNTER_ATTR(until_refused, flakeid_gen_counter(FLAKEID_CNT_UNTIL_REFUSED));
+FLAKEID_COUNTER_ATTR(vm_forks, flakeid_gen_counter(FLAKEID_CNT_VM_FORKS));
 
 /* "none" (no ceiling) or a Unix ms; 0 fences.  Shared with the parameter. */
-int flakeid_parse_until(const char *buf, u64 *until_ms)
+int flakeid_attr_parse_until(const char *buf, u64 *until_ms)
 {
 	u64 val;
 	int ret;
@@ -279,7 +279,7 @@ int flakeid_parse_until(const char *buf, u64 *until_ms)
 static ssize_t until_ms_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	u64 until = flakeid_until_ms();
+	u64 until = flakeid_gen_until_ms();
 
 	if (until == FLAKEID_UNTIL_NONE)
 		return sysfs_emit(buf, "none\n");
@@ -294,9 +294,9 @@ static ssize_t until_ms_store(struct device *dev, struct device_attribute *attr,
 
 	if (!capable(CAP_SYS_ADMIN))
 		return -EPERM;
-	ret = flakeid_parse_until(buf, &val);
+	ret = flakeid_attr_parse_until(buf, &val);
 	if (!ret)
-		ret = flakeid_set_until(val);
+		ret = flakeid_gen_set_until(val);
 	return ret ? ret : len;
 }
 static DEVICE_ATTR_RW(until_ms);
@@ -304,14 +304,14 @@ static DEVICE_ATTR_RW(until_ms);
 static ssize_t until_wait_ms_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", flakeid_until_wait_ms());
+	return sysfs_emit(buf, "%u\n", flakeid_gen_until_wait_ms());
 }
 
 static ssize_t until_wait_ms_store(struct device *dev,
 				   struct device_attribute *attr,
 				   const char *buf, size_t len)
 {
-	return flakeid_store_u32(buf, len, flakeid_set_until_wait);
+	return flakeid_store_u32(buf, len, flakeid_gen_set_until_wait);
 }
 static DEVICE_ATTR_RW(until_wait_ms);
 
@@ -321,12 +321,12 @@ static DEVICE_ATTR_RW(until_wait_ms);
  */
 static struct kernfs_node *flakeid_until_kn;
 
-void flakeid_sysfs_init(struct device *dev)
+void flakeid_attr_init(struct device *dev)
 {
 	flakeid_until_kn = sysfs_get_dirent(dev->kobj.sd, "until_ms");
 }
 
-void flakeid_sysfs_exit(void)
+void flakeid_attr_exit(void)
 {
 	struct kernfs_node *kn = flakeid_until_kn;
 
@@ -335,7 +335,7 @@ void flakeid_sysfs_exit(void)
 }
 
 /* Wake poll(2)ers of until_ms: it changed, was reached, or fenced. */
-void flakeid_notify_until(void)
+void flakeid_attr_notify_until(void)
 {
 	struct kernfs_node *kn = READ_ONCE(flakeid_until_kn);
 
@@ -346,7 +346,7 @@ void flakeid_notify_until(void)
 static ssize_t ahead_ms_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
-	return sysfs_emit(buf, "%lld\n", flakeid_ahead_ms());
+	return sysfs_emit(buf, "%lld\n", flakeid_gen_ahead_ms());
 }
 static DEVICE_ATTR_RO(ahead_ms);
 
@@ -356,7 +356,7 @@ static ssize_t generation_show(struct device *dev,
 	struct flakeid_cfg cfg;
 	u64 generation;
 
-	flakeid_get_config(&cfg, NULL, &generation);
+	flakeid_gen_get_config(&cfg, NULL, &generation);
 	return sysfs_emit(buf, "%llu\n", generation);
 }
 static DEVICE_ATTR_RO(generation);
@@ -389,7 +389,7 @@ static const struct attribute_group flakeid_group = {
 	.attrs = flakeid_attrs,
 };
 
-const struct attribute_group *flakeid_groups[] = {
+const struct attribute_group *flakeid_attr_groups[] = {
 	&flakeid_group,
 	NULL,
 };
