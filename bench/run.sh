@@ -80,6 +80,7 @@ git -C "$TOP" diff --quiet HEAD -- kmod uapi Kbuild 2>/dev/null ||
 COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
 [ "$COMMIT" = unknown ] && kstate="not in git"
 MODULE_ID="Module: kmod/ at $COMMIT ($kstate), flakeid.ko sha256 $(sha256sum "$TOP/flakeid.ko" | cut -c1-16)"
+DESCRIBE=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)
 STAMP="module at $COMMIT"
 [ "$kstate" = clean ] || STAMP="$STAMP, $kstate"
 
@@ -143,7 +144,7 @@ rows=$(wc -l <"$OUT/raw.csv")
 qemu_ver=$(qemu-system-x86_64 --version | head -n 1)
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 {
-	echo "Command: \`make bench$([ "$SMOKE" = 1 ] && echo -smoke)\` ($(date -u +%Y-%m-%d), flakeid $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown))"
+	echo "Command: \`make bench$([ "$SMOKE" = 1 ] && echo -smoke)\` ($(date -u +%Y-%m-%d), flakeid $DESCRIBE)"
 	echo "$MODULE_ID"
 	echo "Host: $cpu, $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
 	echo "$qemu_ver, TCG (no KVM: every instruction emulated), $SMP vCPUs time-sliced on the host's $(nproc) cores"
