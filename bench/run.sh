@@ -140,7 +140,7 @@ fi
 grep '^BENCH,' "$WORK/guest.out" >"$OUT/raw.csv" || true
 rows=$(wc -l <"$OUT/raw.csv")
 
-# --- the machine, for the README
+# --- the machine, for the report
 qemu_ver=$(qemu-system-x86_64 --version | head -n 1)
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 {
