@@ -86,7 +86,7 @@ demo:
 deps:
 	$(Q)scripts/install-deps.sh
 
-# Packaging (issue 5)
+# Packaging
 # DKMS from this checkout, the Debian packages, and their tests (TAP).
 # `make dkms-install KERNELRELEASE=<ver>` picks another installed kernel.
 .PHONY: dkms-install dkms-remove deb check-packaging
@@ -105,9 +105,10 @@ deb:
 check-packaging:
 	$(Q)tests/packaging/run.sh
 
-# Benchmarks (issue 4)
-# `make bench`: the full run in an 8-vCPU guest; tables, CSV and plots into
-# bench/results/.  `make bench-smoke`: a few seconds of every mode, TAP lines,
+# Benchmarks (bench/README.md)
+# `make bench`: the full run in an 8-vCPU guest; every output into
+# build/bench/results/, the summary and the plots also into bench/results/.
+# `make bench-smoke`: a few seconds of every mode, TAP lines,
 # fails on errors only (never on timing).
 .PHONY: bench bench-smoke bench-bin
 
@@ -120,7 +121,7 @@ bench: bench-bin
 bench-smoke: bench-bin
 	$(Q)bench/run.sh --smoke
 
-# Kernels, fuzzing, soak (issue 6)
+# Kernels, fuzzing, soak
 # `make kernels` builds and fetches the test kernels (cached under
 # /var/cache/flakeid-kernels); `make check-kernels` runs the guest suite on
 # each (KERNELS="stock rt debug kcsan" by default); `make fuzz` fuzzes the

@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Plots of a benchmark run, from the data files flakeid-bench report wrote.
-#   gnuplot -e "scaling='scaling.dat'; cost='cost.dat'; outdir='DIR'" plot.gp
+#   gnuplot -e "scaling='scaling.dat'; cost='cost.dat'; outdir='DIR'; stamp='module at COMMIT'" plot.gp
 # scaling.png: ns per ID against threads, one line per mode and layout, as
 # wall time (the inverse of throughput) and as CPU time.
 # cost.png: one thread's ns per ID in every mode, floor / flakeid / peers.
+
+if (!exists("stamp")) stamp = "module at an unknown commit"
 
 set terminal pngcairo size 1400,560 font ",10" noenhanced
 set output outdir . '/scaling.png'
@@ -21,7 +23,7 @@ set linetype 5 lc rgb "#9467bd" lw 2
 set linetype 6 lc rgb "#8c564b" lw 2
 set linetype cycle 6
 
-set multiplot layout 1,2 title "flakeid-bench: ns per ID by mode and thread count (QEMU TCG guest; medians, bars: min-max)"
+set multiplot layout 1,2 title "flakeid-bench: ns per ID by mode and thread count (QEMU TCG guest, " . stamp . "; medians, bars: min-max)"
 set logscale x 2
 set logscale y 10
 set xrange [0.8:10]
@@ -44,7 +46,7 @@ unset multiplot
 set terminal pngcairo size 1100,560 font ",10" noenhanced
 set output outdir . '/cost.png'
 reset
-set title "flakeid-bench: one thread, ns per ID (QEMU TCG guest; medians, bars: min-max)"
+set title "flakeid-bench: one thread, ns per ID (QEMU TCG guest, " . stamp . "; medians, bars: min-max)"
 set logscale y 10
 set ylabel "ns per ID"
 set grid ytics mytics

@@ -2,8 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Run the benchmark in a QEMU guest and report on the host.
 #
-#   bench/run.sh           the full run: tables and CSV on stdout, results,
-#                          raw rows and plots in bench/results/
+#   bench/run.sh           the full run: tables and CSV on stdout; every
+#                          output in build/bench/results/; the summary
+#                          (results.md) and the plots copied to
+#                          bench/results/ when kmod/, uapi/ and Kbuild are
+#                          committed, each naming the commit measured
 #   bench/run.sh --smoke   a few seconds of everything with tiny counts;
 #                          prints TAP ("ok N - bench smoke ..."), fails only
 #                          on errors (no IDs, duplicates, a broken report),
@@ -23,7 +26,7 @@ SMOKE=0
 case ${1:-} in
 --smoke) SMOKE=1 ;;
 '') ;;
-*) sed -n '3,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+*) sed -n '3,18s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 esac
 
 if [ "$SMOKE" = 1 ]; then
@@ -31,7 +34,7 @@ if [ "$SMOKE" = 1 ]; then
 	SMP=${BENCH_SMP:-4}
 	TIMEOUT=${BENCH_TIMEOUT:-300}
 else
-	OUT=$TOP/bench/results
+	OUT=$TOP/build/bench/results
 	SMP=${BENCH_SMP:-8}
 	TIMEOUT=${BENCH_TIMEOUT:-1800}
 fi
@@ -74,8 +77,12 @@ fatal() {
 kstate=clean
 git -C "$TOP" diff --quiet HEAD -- kmod uapi Kbuild 2>/dev/null ||
 	kstate="with uncommitted changes"
-MODULE_ID="Module: kmod/ at $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null ||
-	echo unknown) ($kstate), flakeid.ko sha256 $(sha256sum "$TOP/flakeid.ko" | cut -c1-16)"
+COMMIT=$(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[ "$COMMIT" = unknown ] && kstate="not in git"
+MODULE_ID="Module: kmod/ at $COMMIT ($kstate), flakeid.ko sha256 $(sha256sum "$TOP/flakeid.ko" | cut -c1-16)"
+DESCRIBE=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)
+STAMP="module at $COMMIT"
+[ "$kstate" = clean ] || STAMP="$STAMP, $kstate"
 
 # --- what goes into the guest
 if [ "$SMOKE" = 1 ]; then
@@ -133,11 +140,11 @@ fi
 grep '^BENCH,' "$WORK/guest.out" >"$OUT/raw.csv" || true
 rows=$(wc -l <"$OUT/raw.csv")
 
-# --- the machine, for the README
+# --- the machine, for the report
 qemu_ver=$(qemu-system-x86_64 --version | head -n 1)
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 {
-	echo "Command: \`make bench$([ "$SMOKE" = 1 ] && echo -smoke)\` ($(date -u +%Y-%m-%d), flakeid $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown))"
+	echo "Command: \`make bench$([ "$SMOKE" = 1 ] && echo -smoke)\` ($(date -u +%Y-%m-%d), flakeid $DESCRIBE)"
 	echo "$MODULE_ID"
 	echo "Host: $cpu, $(nproc) cores, $(. /etc/os-release && echo "$PRETTY_NAME"), Linux $(uname -r)"
 	echo "$qemu_ver, TCG (no KVM: every instruction emulated), $SMP vCPUs time-sliced on the host's $(nproc) cores"
@@ -165,7 +172,7 @@ fi
 
 if command -v gnuplot >/dev/null; then
 	prc=0
-	gnuplot -e "scaling='$OUT/scaling.dat'; cost='$OUT/cost.dat'; outdir='$OUT'" \
+	gnuplot -e "scaling='$OUT/scaling.dat'; cost='$OUT/cost.dat'; outdir='$OUT'; stamp='$STAMP'" \
 		"$TOP/bench/plot.gp" 2>"$WORK/gnuplot.err" || prc=$?
 	if [ "$prc" = 0 ] && [ -s "$OUT/scaling.png" ] && [ -s "$OUT/cost.png" ]; then
 		[ "$SMOKE" = 1 ] && tap ok "plot: scaling.png and cost.png drawn"
@@ -184,3 +191,17 @@ fi
 if [ "$rc" != 0 ] || [ "$report_rc" != 0 ]; then
 	fatal "some measurements failed (see above)"
 fi
+
+# What a reader needs goes into the tree, and only for a committed module:
+# figures must name a commit that holds the code they measure.
+if [ "$kstate" != clean ]; then
+	echo "bench: kmod/, uapi/ or Kbuild differ from $COMMIT: results left in $OUT, bench/results/ unchanged" >&2
+	exit 0
+fi
+PUB=$TOP/bench/results
+mkdir -p "$PUB"
+cp "$OUT/results.md" "$PUB/results.md"
+for f in scaling.png cost.png; do
+	[ -s "$OUT/$f" ] && cp "$OUT/$f" "$PUB/$f"
+done
+echo "Published: $PUB/results.md and the plots (module at $COMMIT)"

@@ -188,4 +188,4 @@ module_exit(flakeid_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("flakeid developers");
 MODULE_DESCRIPTION("Unique, time-ordered 64-bit IDs from /dev/flakeid");
-MODULE_VERSION("0.1.0");
+MODULE_VERSION(FLAKEID_VERSION);

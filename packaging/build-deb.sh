@@ -19,6 +19,13 @@ bump=${2:-}
 case $out in /*) ;; *) out=$top/$out ;; esac
 
 ver=${bump:-$(dpkg-parsechangelog -l "$top/debian/changelog" -S Version)}
+# The project's version is VERSION; the changelog's newest entry names it
+# (a test build's entry may add to it).
+project=$(cat "$top/VERSION")
+case ${ver%%-*} in
+"$project"|"$project"+*) ;;
+*) echo "build-deb: FAIL: debian/changelog is at $ver, VERSION says $project" >&2; exit 1 ;;
+esac
 work=$top/build/pkg
 src=$work/flakeid-$ver
 

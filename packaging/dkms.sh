@@ -12,7 +12,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
-ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' "$top/dkms.conf")
+ver=$(cat "$top/VERSION" 2>/dev/null || true)
 src=/usr/src/flakeid-$ver
 
 die() {
@@ -26,7 +26,7 @@ install|remove) ;;
 *) echo "usage: $0 install KERNELRELEASE [KDIR] | remove" >&2; exit 2 ;;
 esac
 
-[ -n "$ver" ] || die "no PACKAGE_VERSION in $top/dkms.conf"
+[ -n "$ver" ] || die "no version in $top/VERSION"
 [ "$(id -u)" = 0 ] || die "run as root (DKMS writes /usr/src, /var/lib/dkms and /lib/modules)"
 command -v dkms >/dev/null 2>&1 || die "dkms is not installed (apt-get install dkms)"
 # The package's tree is the package's business: never overwrite or delete it.

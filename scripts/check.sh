@@ -240,12 +240,12 @@ if [ "$module_ok" = 1 ]; then
 fi
 
 # flakeid-agent against a real 3-member etcd on 127.0.0.1-3 and a hostile
-# fake etcd, under ASan+UBSan (issue 15); about two minutes.
+# fake etcd, under ASan+UBSan.
 banner "flakeid-agent"
 suite "agent" "$LOGS/agent.log" make --no-print-directory -s check-agent
 
 # DKMS, Debian packages, and the floor surviving a reload with the clock
-# set back (issue 5).
+# set back.
 banner "packaging"
 suite "packaging" "$LOGS/packaging.log" tests/packaging/run.sh
 

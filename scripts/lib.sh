@@ -28,7 +28,7 @@ flakeid_newest_krel() {
 
 # Honour KERNELRELEASE/KDIR exported by the top Makefile (or DKMS), but redo
 # the choice when they are empty or stale: `make check` evaluates them before
-# install-deps.sh has put any headers on a brand-new machine.
+# install-deps.sh has put any headers on a fresh machine.
 flakeid_kernel_env() {
 	if [ -z "${KERNELRELEASE:-}" ] || [ ! -e "/lib/modules/$KERNELRELEASE/build/Makefile" ]; then
 		KERNELRELEASE=$(flakeid_newest_krel)

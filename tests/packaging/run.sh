@@ -18,7 +18,7 @@
 #      (tests/packaging/guest-floor.sh); the same on the PREEMPT_RT kernel
 #      (its image unpacked under build/ too)
 #   4. dpkg-buildpackage -us -uc -b with a changelog entry newer than
-#      dkms.conf's version, lintian, install the four packages on the host,
+#      VERSION, lintian, install the four packages on the host,
 #      check DKMS built the module for the installed kernel, the initramfs
 #      hook, an example built through pkg-config, purge
 #
@@ -35,7 +35,7 @@ cd "$TOP" || exit 1
 OUT=$TOP/build/packaging
 mkdir -p "$OUT"
 RT=${FLAKEID_PKG_RT:-1}
-VER=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"$/\1/p' dkms.conf)
+VER=$(cat VERSION)
 PKGS="flakeid flakeid-dkms libflakeid-dev libflakeid1"
 export DEBIAN_FRONTEND=noninteractive
 
@@ -83,10 +83,10 @@ clean_state() {
 # --- 1. static checks and flakeid-floor on the host ------------------------
 if want host; then
 note "host: files and flakeid-floor"
-mod_ver=$(sed -n 's/^MODULE_VERSION("\(.*\)");$/\1/p' kmod/module.c)
 deb_ver=$(dpkg-parsechangelog -l debian/changelog -S Version 2>/dev/null)
-check "versions agree: dkms.conf $VER, MODULE_VERSION $mod_ver, debian/changelog $deb_ver" \
-	'[ -n "$VER" ] && [ "$VER" = "$mod_ver" ] && [ "$VER" = "$deb_ver" ]'
+check "one version: VERSION $VER, debian/changelog $deb_ver, every man page footer" \
+	'[ -n "$VER" ] && [ "${deb_ver%%-*}" = "$VER" ] &&
+	 ! grep -h "^\.TH " userspace/man/* agent/*.8 packaging/*.8 | grep -v " \"flakeid $VER\" "'
 check "shell scripts parse (sh -n)" \
 	'for f in packaging/flakeid-floor packaging/dkms.sh packaging/build-deb.sh packaging/initramfs/flakeid \
 		tests/packaging/floor-host.sh tests/packaging/guest-floor.sh tests/tap.sh; do sh -n "$f" || exit 1; done &&
@@ -266,8 +266,8 @@ fi
 want deb || finish
 note "Debian packages"
 DEB=$OUT/deb
-# A changelog entry ahead of dkms.conf: the DKMS name and the /usr/src
-# directory must still agree (dkms.conf is the one source of the module's
+# A changelog entry ahead of VERSION: the DKMS name and the /usr/src
+# directory must still agree (VERSION is the one source of the module's
 # version).
 DEBVER=$VER+pkgtest1
 packaging/build-deb.sh "$DEB" "$DEBVER" >"$OUT/deb.log" 2>&1

@@ -971,7 +971,8 @@ static void test_cli(const char *bin)
 	   strstr(r.out, "Exit codes") && strstr(r.out, "7 this host may not issue IDs now"),
 	   "--help");
 	run(&r, bin, "--version", NULL);
-	ok(r.status == 0 && !strncmp(r.out, "flakeid 1.", 10), "--version: %.*s",
+	ok(r.status == 0 && !strncmp(r.out, "flakeid " FLAKEID_VERSION " (",
+				     strlen("flakeid " FLAKEID_VERSION " (")), "--version: %.*s",
 	   (int)strcspn(r.out, "\n"), r.out);
 	run(&r, bin, "--bogus", NULL);
 	ok(r.status == 2 && one_line_error(&r, "--bogus"),
