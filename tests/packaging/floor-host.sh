@@ -249,20 +249,20 @@ more"; do
 	check "$t load drops floor_* options given by hand" \
 		'grep -qx "modprobe --ignore-install flakeid $(line $FUT)" "$work/log"'
 
-	# flakeid 0.1.0 kept a bare floor_ms: taken, in the loading
+	# the first flakeid-floor kept a bare floor_ms: taken, in the loading
 	# configuration, with the margin (nothing says its stop was clean).
 	reset
 	rmdir "$work/sys"
 	echo "$FUT" >"$work/state/floor_ms"
 	floor load epoch_ms=1650000000000 >/dev/null 2>&1
-	check "$t load takes 0.1.0's floor_ms file in the loading configuration, with the margin" \
+	check "$t load takes the first floor_ms file format in the loading configuration, with the margin" \
 		'grep -qx "modprobe --ignore-install flakeid epoch_ms=1650000000000 $(line $((FUT + MARGIN)) 1650000000000)" "$work/log" &&
 		 [ "$(ms_of "$FLOOR")" -ge $((FUT + MARGIN)) ]'
 	reset
 	echo "$FUT" >"$work/state/floor_ms"
 	live 5
 	floor restore >/dev/null 2>&1
-	check "$t restore takes 0.1.0's floor_ms file in the live configuration" \
+	check "$t restore takes the first floor_ms file format in the live configuration" \
 		'[ "$(first "$work/sys/floor_state")" = "$(line $((FUT + MARGIN)))" ]'
 	reset
 	rmdir "$work/sys"

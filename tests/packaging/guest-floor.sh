@@ -82,8 +82,9 @@ check "the DKMS-built module is in /lib/modules/$K/updates/dkms" \
 	'[ -f "/lib/modules/$K/updates/dkms/flakeid.ko" ]'
 check "busybox modprobe loads flakeid from the modules directory" \
 	'modprobe flakeid && loaded'
-check "the loaded module is version 0.1.0" \
-	'[ "$(cat /sys/module/flakeid/version 2>/dev/null)" = 0.1.0 ]'
+VER=$(cat /etc/flakeid-test-version)
+check "the loaded module is version $VER (the tree's VERSION)" \
+	'[ -n "$VER" ] && [ "$(cat /sys/module/flakeid/version 2>/dev/null)" = "$VER" ]'
 check "/etc/modprobe.d/flakeid.conf sets region_id=3 app_id=5 machine_id=7" \
 	'[ "$(cat $SYS/region_id):$(cat $SYS/app_id):$(cat $SYS/machine_id)" = 3:5:7 ]'
 check "/dev/flakeid is a character device of mode 0444" \

@@ -233,6 +233,7 @@ guest() {
 	interp=$(readelf -l "$kmod" | sed -n 's/.*interpreter: \(.*\)\]$/\1/p')
 	cp -L "$interp" "$st/files/interp"
 	extra+=(--extra-file "$st/files/interp:$interp")
+	extra+=(--extra-file "$TOP/VERSION:/etc/flakeid-test-version")
 
 	tests/qemu/run-guest.sh --quiet --no-module --smp 2 --timeout 600 \
 		--kernel "$kernel" --main tests/packaging/guest-floor.sh \
