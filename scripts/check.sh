@@ -246,7 +246,7 @@ suite "agent" "$LOGS/agent.log" make --no-print-directory -s check-agent
 
 # The fleet, check-sized (agent/tests/fleet.sh, FLEET_SIZE=check): three
 # guests with the module and the agent, a 3-member etcd on the host, every
-# fault kind of `make fleet` once; about 5 minutes.
+# fault kind of `make fleet` once; about 2 minutes on 2 cores.
 banner "flakeid-agent fleet"
 if [ "$module_ok" = 1 ]; then
 	suite "fleet" "$LOGS/fleet.log" env FLEET_SIZE=check agent/tests/fleet.sh

@@ -31,7 +31,7 @@
 # are in the TAP lines.  TAP lines, then "N passed, N failed".  Every wait
 # is bounded.
 #
-# FLEET_SIZE=check (`make check`, about 5 minutes): the same faults, the
+# FLEET_SIZE=check (`make check`, about 2 minutes on 2 cores): the same faults, the
 # link cut 10 s, and the guests end as soon as the last fault has been
 # checked.  Otherwise (`make fleet`) the guests run FLEET_SECS each, the
 # faults done, so more IDs are collected under steady renewals.
@@ -453,7 +453,8 @@ cat "$W"/g?.out | grep '^id ' >"$W/ids"
 if [ "${FLEET_DEMO:-0}" = 1 ]; then
 	for g in 1 2 3; do
 		note "guest $g timeline:"
-		grep "^status $g " "$W/g$g.out" | awk -v t0="$(grep -m1 -h '^status ' "$W"/g?.out | sed 's/.* t=\([0-9]*\).*/\1/')" '
+		# a restored guest: its original's lines, then the restore's
+		cat "$W/g${g}o.out" "$W/g$g.out" 2>/dev/null | grep "^status $g " | awk -v t0="$(grep -m1 -h '^status ' "$W"/g?.out | sed 's/.* t=\([0-9]*\).*/\1/')" '
 			{ for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			  s = f["state"] " machine " f["machine"] (f["until"] == "0" ? " (fenced)" : "")
 			  if (s != prev) { printf "#   t+%3ds %s\n", f["t"] - t0, s; prev = s } }'
@@ -501,8 +502,9 @@ print(len(v), sum(1 for x in v if (x >> 10) & 31 != int(sys.argv[2])))' "$W/rest
 fi
 # Fenced, a guest issues nothing: between two status lines that both show
 # until_ms 0, its ID count never grows (the restore and the clone, from
-# the fork on; every guest for the whole run).
-for f in "$W"/g?.out "$W"/g?c.out; do
+# the fork on; every guest for the whole run, a restored one up to its save
+# in g<G>o).
+for f in "$W"/g?.out "$W"/g?o.out "$W"/g?c.out; do
 	[ -f "$f" ] || continue
 	grep '^status ' "$f" | awk '
 		{ u = ""; c = ""
