@@ -101,7 +101,7 @@ dkms-install:
 dkms-remove:
 	$(Q)packaging/dkms.sh remove
 
-# flakeid-dkms, libflakeid1, libflakeid-dev, flakeid into build/deb/.
+# flakeid-dkms, libflakeid1, libflakeid-dev, flakeid, flakeid-agent into build/deb/.
 deb:
 	$(Q)packaging/build-deb.sh build/deb
 
