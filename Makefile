@@ -22,7 +22,7 @@ export KERNELRELEASE KDIR
 Q ?= @
 
 .PHONY: all module clean lint checkpatch sparse w1 userspace tests check demo deps \
-	agent check-agent fleet demo-fleet
+	agent check-agent check-fleet fleet demo-fleet
 
 all: module userspace agent
 
@@ -63,8 +63,13 @@ check-agent:
 
 # Three QEMU guests with the module and the agent lease node ids from a
 # 3-member etcd on the host; one loses its link, one is paused, past the
-# TTL: both fence, their ids move; clock steps, a stopped agent, a clone; no
-# ID is issued twice (agent/tests/fleet.sh).
+# TTL: both fence, their ids move; clock steps, a stopped and a killed
+# agent, a restore, a clone; no ID is issued twice (agent/tests/fleet.sh).
+# `make check-fleet` is the shorter run `make check` does.
+check-fleet: module
+	$(Q)$(MAKE) -C agent
+	$(Q)FLEET_SIZE=check agent/tests/fleet.sh
+
 fleet: module
 	$(Q)$(MAKE) -C agent
 	$(Q)agent/tests/fleet.sh
@@ -97,7 +102,7 @@ dkms-install:
 dkms-remove:
 	$(Q)packaging/dkms.sh remove
 
-# flakeid-dkms, libflakeid1, libflakeid-dev, flakeid into build/deb/.
+# flakeid-dkms, libflakeid1, libflakeid-dev, flakeid, flakeid-agent into build/deb/.
 deb:
 	$(Q)packaging/build-deb.sh build/deb
 

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Behind `make deb`: build the Debian packages (flakeid-dkms, libflakeid1,
-# libflakeid-dev, flakeid) from a clean copy of the source tree, so neither
-# the checkout nor its parent directory collects build output.
+# libflakeid-dev, flakeid, flakeid-agent) from a clean copy of the source
+# tree, so neither the checkout nor its parent directory collects build
+# output.
 #
 #   build-deb.sh OUTDIR [VERSION]
 #                       .deb, .changes and .buildinfo files land in OUTDIR;

@@ -5,7 +5,7 @@
 #   tests (userspace check-host), test build (tests guest-install), the
 #   guest suite in QEMU (tests/guest/main.sh), VM restore and clone
 #   (tests/vmfork/), the example, the benchmark smoke, the agent against
-#   etcd, packaging, the guest suite on the PREEMPT_RT and debug kernels (VM
+#   etcd, the agent fleet in QEMU (check-sized), packaging, the guest suite on the PREEMPT_RT and debug kernels (VM
 #   restore and clone skips on the debug kernel), then the fuzzers, the soak
 #   and its self-test on the debug kernel.
 # TAP lines from the host and guest suites are counted (`ok` passes, `ok ...
@@ -243,6 +243,16 @@ fi
 # fake etcd, under ASan+UBSan.
 banner "flakeid-agent"
 suite "agent" "$LOGS/agent.log" make --no-print-directory -s check-agent
+
+# The fleet, check-sized (agent/tests/fleet.sh, FLEET_SIZE=check): three
+# guests with the module and the agent, a 3-member etcd on the host, every
+# fault kind of `make fleet` once; about 2 minutes on 2 cores.
+banner "flakeid-agent fleet"
+if [ "$module_ok" = 1 ]; then
+	suite "fleet" "$LOGS/fleet.log" env FLEET_SIZE=check agent/tests/fleet.sh
+else
+	fail "fleet (not run: the module did not build)"
+fi
 
 # DKMS, Debian packages, and the floor surviving a reload with the clock
 # set back.

@@ -3,24 +3,42 @@
 # `make fleet`: three QEMU guests, each with the module and flakeid-agent,
 # lease node ids from a 3-member etcd on the host (127.0.0.1-3, reached
 # through QEMU's guestfwd; the guests reach nothing else).  The pool has
-# two machine ids, so one guest waits fenced.  Once two guests hold, one
-# holder's link is cut (QEMU monitor `set_link n0 off`) for FLEET_CUT_SECS,
-# longer than the TTL: it must fence, and its id must move to the waiting
-# guest.  Then the other holder is paused (`stop`) past the TTL and
-# resumed (`cont`): it must fence, its id having moved to the guest that
-# lost its link.  Then the etcd leader is killed: the holders keep
-# renewing through the other members.  Then one holder's clock is set back
-# 5 minutes (its ceiling must stay), the other's forward (its ceiling
-# follows), and the first one's agent is SIGSTOPped past the TTL (its id
-# moves) and SIGCONTed (it fences).  Then a holder is cloned (its running
-# state saved and started in a second QEMU process, -device vmgenid): the
-# clone fences and issues nothing, the original keeps holding.  At the end
-# every ID every guest got is collected: 0 duplicates, and for each machine id one guest's IDs at a
-# time (sorted by timestamp, no more runs of one guest than claims).
-# TAP lines, then "N passed, N failed".  Every wait is bounded.
+# two machine ids, so one guest waits fenced.  The faults, one after the
+# other, each on guests the earlier ones left holding or waiting:
+#   - one holder's link cut (QEMU monitor `set_link n0 off`) for
+#     FLEET_CUT_SECS, longer than the TTL: it fences, its id moves to the
+#     waiting guest;
+#   - the other holder paused (`stop`) past the TTL, then `cont`: its id
+#     has moved, it fences on resuming;
+#   - the etcd leader killed: the holders renew through the other members;
+#   - one holder's clock set back 5 minutes (its ceiling stays), the
+#     other's forward (its ceiling follows);
+#   - an agent SIGSTOPped past the TTL (its id moves), then SIGCONTed (it
+#     fences);
+#   - an agent SIGKILLed: the device keeps its last ceiling and issues
+#     nothing once past it; the id moves only after the TTL; a new agent
+#     claims again;
+#   - a holder restored: its state saved, its QEMU ended, the state started
+#     in a new QEMU process (-device vmgenid gives it a new generation ID):
+#     the copy fences, leaves its old keys to another holder, and claims
+#     the id a clean stop (SIGTERM, revoke: faster than the TTL) frees;
+#   - a holder cloned (state saved, the original goes on, a second QEMU
+#     from the state): the clone fences and issues nothing, the original
+#     keeps holding.
+# At the end every ID every guest got is collected: 0 duplicates, and for
+# each machine id one guest's IDs at a time (sorted by timestamp, no more
+# runs of one guest than claims).  Each fault's fence and hand-over times
+# are in the TAP lines.  TAP lines, then "N passed, N failed".  Every wait
+# is bounded.
 #
-# Environment: FLEET_SECS (each guest's run after boot, default 240),
-# FLEET_CUT_SECS (default 15), FLEET_TTL (default 4).
+# FLEET_SIZE=check (`make check`, about 2 minutes on 2 cores): the same faults, the
+# link cut 10 s, and the guests end as soon as the last fault has been
+# checked.  Otherwise (`make fleet`) the guests run FLEET_SECS each, the
+# faults done, so more IDs are collected under steady renewals.
+#
+# Environment: FLEET_SECS (each guest's run after boot, default 360; the
+# bound of a check-sized run), FLEET_CUT_SECS (default 15, 10 check-sized),
+# FLEET_TTL (default 4), FLEET_SIZE.
 set -u
 
 AGENT_DIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,8 +54,13 @@ PIDS=()
 ETCD_PID=(0 0 0)
 ETCD_TPID=(0 0 0)
 GPID=(0 0 0 0)
-SECS=${FLEET_SECS:-240}
-CUT=${FLEET_CUT_SECS:-15}
+SIZE=${FLEET_SIZE:-full}
+SECS=${FLEET_SECS:-360}
+if [ "$SIZE" = check ]; then
+	CUT=${FLEET_CUT_SECS:-10}
+else
+	CUT=${FLEET_CUT_SECS:-15}
+fi
 TTL=${FLEET_TTL:-4}
 
 cleanup() {
@@ -205,6 +228,17 @@ else
 	not_ok "a leader ($leader) and two holders ($(echo $holders)) before killing the leader"
 fi
 
+# The lease (decimal) that owns machine id M's node, or nothing.
+owner_lease() {
+	ectl get "/flakeid-fleet/node/0-0-$1/owner" -w json 2>/dev/null | python3 -c '
+import json, sys
+try:
+    kvs = json.load(sys.stdin).get("kvs") or []
+except ValueError:
+    kvs = []
+print(kvs[0].get("lease", "") if kvs else "")'
+}
+
 # Commands to a guest go through etcd (fleet-guest.sh reads its key).
 SEQ=0
 send() {	# send G WHAT [ARG]
@@ -241,6 +275,119 @@ if [ -n "$A" ] && [ -n "$B" ]; then
 	tap $? "guest $A's agent SIGCONTed: it fences ($(last "$A" state))"
 else
 	not_ok "two holders ($(echo $holders)) for the clock and SIGSTOP faults"
+fi
+
+# The agent SIGKILLed: no clean stop, so the device keeps the ceiling the
+# agent last set and stops issuing when its clock reaches it; the lease
+# runs out on its own, so the id moves only after the TTL.
+holders=$(for g in 1 2 3; do [ "$(last $g state)" = holding ] && echo $g; done)
+K=$(echo "$holders" | grep -x "${WA:-0}" || echo "$holders" | sed -n 1p)
+X=$(echo "$holders" | grep -vx "$K" | sed -n 1p)
+WK=$(for g in 1 2 3; do [ "$g" != "$K" ] && [ "$g" != "$X" ] && echo $g; done)
+if [ -n "$K" ] && [ -n "$X" ] && [ "$(echo "$holders" | grep -c .)" = 2 ] &&
+	wait_for 20 '[ "$(last $WK state)" = pool-exhausted ]'; then
+	MK=$(last "$K" machine) MX=$(last "$X" machine)
+	lk0=$(owner_lease "$MK")
+	t0=$(now_ms)
+	send "$K" agent-kill
+	wait_for 15 'grep -q "ran command .* agent-kill" "$W/g$K.out"'
+	r=$?
+	lk1=$(owner_lease "$MK")
+	[ $r = 0 ] && [ -n "$lk0" ] && [ "$lk1" = "$lk0" ]
+	tap $? "guest $K's agent SIGKILLed (holding machine $MK): its lease ($lk0) still owns the id (${lk1:-none})"
+	# The first status line after the kill shows the ceiling it left (a
+	# renewal may have raised it after the line before).
+	nk=$(grep -c "^status $K " "$W/g$K.out")
+	wait_for 10 '[ "$(grep -c "^status $K " "$W/g$K.out")" -gt "$nk" ]'
+	uk=$(last "$K" until)
+	# In the guest's own time: its clock past the ceiling, then 3 s more.
+	wait_for $((TTL * 2 + 10)) '[ "$(($(last $K t) * 1000))" -gt "$((uk + 1000))" ]'
+	ik=$(last "$K" ids)
+	sleep 3
+	grep "^status $K " "$W/g$K.out" | tail -n +"$((nk + 1))" |
+		sed -n 's/.* until=\([^ ]*\).*/\1/p' | sort -u >"$W/kill-until"
+	[ "$uk" != 0 ] && [ "$(cat "$W/kill-until")" = "$uk" ] && [ "$(last "$K" ids)" = "$ik" ]
+	tap $? "guest $K kept its last ceiling $uk and issued nothing once its clock passed it ($ik IDs)"
+	wait_for $((TTL * 4 + 20)) '[ "$(last $WK state)" = holding ] && [ "$(last $WK machine)" = "$MK" ]'
+	r=$?
+	dt=$(($(now_ms) - t0))
+	# The lease was last renewed at most renew_ms (TTL/4) before the kill.
+	[ $r = 0 ] && [ $dt -ge $((TTL * 750)) ]
+	tap $? "machine $MK moved to guest $WK only after the lease ran out: $dt ms after the SIGKILL (TTL ${TTL} s)"
+
+	# Save the other holder's state and end its QEMU: the copy started
+	# from the state later is a restore, with no original left running.
+	python3 "$TOP/tests/qemu/hmp.py" "$W/g$X.mon" "migrate \"exec:cat > $W/g$X.state\"" >"$W/restore.log" 2>&1
+	st=''
+	for _ in $(seq 1 600); do
+		st=$(python3 "$TOP/tests/qemu/hmp.py" "$W/g$X.mon" "info migrate" 2>&1 |
+			sed -n 's/^Migration status: //p')
+		case $st in completed|failed|cancelled) break ;; esac
+		sleep 0.1
+	done
+	# SIGKILL to that guest's QEMU (the one process with its monitor's
+	# path on its command line): no orderly exit of any kind.
+	tx=$(now_ms)
+	qx=$(pgrep -f -- "^qemu-system[^ ]* .*-monitor unix:$W/g$X.mon,")
+	if [ "$(echo "$qx" | grep -c .)" = 1 ]; then
+		kill -9 "$qx"
+	else
+		qx=''
+		kill "${GPID[$X]}"	# its runner ends it, and the test fails
+	fi
+	wait "${GPID[$X]}"
+	GPID[$X]=0
+	mv "$W/g$X.out" "$W/g${X}o.out"
+	[ "$st" = completed ] && [ -n "$qx" ] && ! kill -0 "$qx" 2>/dev/null
+	tap $? "guest $X (holding machine $MX): state saved, its QEMU (pid $qx) SIGKILLed"
+
+	# The SIGKILLed agent's successor: the one contender for machine $MX
+	# once guest $X's lease runs out, the restore not being up yet.
+	send "$K" agent-start
+	wait_for $((TTL * 4 + 20)) '[ "$(last $K state)" = holding ] && [ "$(last $K machine)" = "$MX" ]'
+	r=$?
+	tap $r "guest $K's restarted agent claimed machine $MX, $(($(now_ms) - tx)) ms after guest $X's QEMU ended"
+	note "guest $K: $((($(now_ms) - t0) / 1000)) s from the SIGKILL to its new agent's claim, issuing nothing past the ceiling left"
+
+	# The restore: a new QEMU process from the state, a new vmgenid.
+	tr0=$(now_ms)
+	nr=$(grep -c "^status $K " "$W/g$K.out")
+	guest "$X" --out "$W/g$X.out" --log "$W/g${X}r.console" --monitor "$W/g$X.mon" \
+		--initrd "$W/g$X.initrd" --incoming "$W/g$X.state" 2>"$W/g${X}r.stderr" &
+	GPID[$X]=$!
+	wait_for 120 'grep -qs "^fork $X " "$W/g$X.out"'
+	tap $? "restored guest $X: its module saw the VM fork $(($(now_ms) - tr0)) ms after its QEMU started ($(grep -s "^fork $X " "$W/g$X.out"))"
+	wait_for $((TTL * 2 + 20)) '[ "$(last $X state)" = pool-exhausted ]'
+	tap $? "restored guest $X: its agent dropped the lease and waits ($(last "$X" state))"
+	# Guest $K's status lines from the restore on (its reads wait at a
+	# far floor, so they come seconds apart): held, never fenced.
+	sleep $((TTL + 2))
+	wait_for 20 '[ "$(grep -c "^status $K " "$W/g$K.out")" -ge "$((nr + 2))" ]'
+	grep "^status $K " "$W/g$K.out" | tail -n +"$((nr + 1))" >"$W/restore-k"
+	kk=$(sed -n 's/.* until=\([^ ]*\).*/\1/p' "$W/restore-k" | grep -cx 0)
+	km=$(sed -n 's/.* machine=\([^ ]*\).*/\1/p' "$W/restore-k" | sort -u)
+	[ "$(grep -c . "$W/restore-k")" -ge 2 ] && [ "$km" = "$MX" ] && [ "$kk" = 0 ] &&
+		[ "$(last "$K" state)" = holding ]
+	tap $? "restored guest $X left machine $MX's keys alone: guest $K kept holding it, never fenced ($(grep -c . "$W/restore-k") status lines)"
+
+	# A clean stop (SIGTERM) revokes the lease: the id is free at once, not
+	# after the TTL as with the SIGKILL, and the waiting restore claims it.
+	lw0=$(owner_lease "$MK")
+	send "$WK" agent-term
+	# The guest prints the command once its agent has exited.
+	wait_for 30 'grep -q "ran command .* agent-term" "$W/g$WK.out"'
+	r=$?
+	t0=$(now_ms)
+	lw1=$(owner_lease "$MK")
+	[ $r = 0 ] && [ -n "$lw0" ] && [ "$lw1" != "$lw0" ]
+	tap $? "guest $WK's agent stopped cleanly: its lease ($lw0) no longer owns machine $MK (${lw1:-none})"
+	wait_for $((TTL * 4 + 20)) '[ "$(last $X state)" = holding ] && [ "$(last $X machine)" = "$MK" ]'
+	tap $? "restored guest $X claimed machine $MK $(($(now_ms) - t0)) ms after guest $WK's agent exited"
+	wait_for 10 '[ "$(last $WK until)" = 0 ]'
+	tap $? "guest $WK fenced after its agent stopped"
+	note "restored guest $X issued nothing for $((($(now_ms) - tx) / 1000)) s: from its save to its claim"
+else
+	not_ok "two holders ($(echo $holders)) and a waiting guest ($WK: $(last "$WK" state)) for the SIGKILL and restore faults"
 fi
 
 # Clone a holder: save its running state, let it go on, and start a second
@@ -282,6 +429,12 @@ else
 	not_ok "a holder to clone"
 fi
 
+# A check-sized run ends here (the clone reads its original's key).
+if [ "$SIZE" = check ]; then
+	for g in 1 2 3; do
+		send "$g" end
+	done
+fi
 for g in 1 2 3; do
 	wait "${GPID[$g]}"
 	rc=$?
@@ -300,7 +453,8 @@ cat "$W"/g?.out | grep '^id ' >"$W/ids"
 if [ "${FLEET_DEMO:-0}" = 1 ]; then
 	for g in 1 2 3; do
 		note "guest $g timeline:"
-		grep "^status $g " "$W/g$g.out" | awk -v t0="$(grep -m1 -h '^status ' "$W"/g?.out | sed 's/.* t=\([0-9]*\).*/\1/')" '
+		# a restored guest: its original's lines, then the restore's
+		cat "$W/g${g}o.out" "$W/g$g.out" 2>/dev/null | grep "^status $g " | awk -v t0="$(grep -m1 -h '^status ' "$W"/g?.out | sed 's/.* t=\([0-9]*\).*/\1/')" '
 			{ for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
 			  s = f["state"] " machine " f["machine"] (f["until"] == "0" ? " (fenced)" : "")
 			  if (s != prev) { printf "#   t+%3ds %s\n", f["t"] - t0, s; prev = s } }'
@@ -331,6 +485,37 @@ if [ "$CPID" != 0 ]; then
 	tap $? "the clone issued IDs ($after) only under a node it claimed itself"
 	tail -n +"$((${forkids:-0} + 1))" "$W/clone.ids" | sed "s/^/id ${C}c /" >"$W/clone.after"
 fi
+
+# The restore: the IDs it had when it noticed the fork were issued before
+# the save; every later one under the machine id it claimed afterwards.
+if [ -f "$W/g${X:-0}o.out" ]; then
+	rk=$(sed -n "s/^fork $X ids=//p" "$W/g$X.out" | head -n 1)
+	grep "^id $X " "$W/g$X.out" | awk '{print $3}' | tail -n +"$((${rk:-0} + 1))" >"$W/restore.after"
+	ra=$(python3 -c '
+import sys
+v = [int(l) for l in open(sys.argv[1])]
+print(len(v), sum(1 for x in v if (x >> 10) & 31 != int(sys.argv[2])))' "$W/restore.after" "$MK")
+	grep -q "agent: .*VM fork (vm_forks .*): dropping lease .* without touching its keys" "$W/g$X.out"
+	tap $? "restored guest $X: its agent dropped the lease without touching its keys (its log)"
+	[ -n "$rk" ] && [ "${ra% *}" -gt 0 ] && [ "${ra#* }" = 0 ]
+	tap $? "restored guest $X: $rk IDs from before the save, ${ra% *} after the restore, all under machine $MK it claimed (${ra#* } under another)"
+fi
+# Fenced, a guest issues nothing: between two status lines that both show
+# until_ms 0, its ID count never grows (the restore and the clone, from
+# the fork on; every guest for the whole run, a restored one up to its save
+# in g<G>o).
+for f in "$W"/g?.out "$W"/g?o.out "$W"/g?c.out; do
+	[ -f "$f" ] || continue
+	grep '^status ' "$f" | awk '
+		{ u = ""; c = ""
+		  for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "until") u = kv[2]; if (kv[1] == "ids") c = kv[2] }
+		  if (u == "0" && pu == "0" && c > pc) { bad++ }
+		  pu = u; pc = c + 0; n++ }
+		END { print n + 0, bad + 0 }' >"$W/fenced-growth"
+	read -r nl bad <"$W/fenced-growth"
+	[ "$nl" -gt 0 ] && [ "$bad" = 0 ]
+	tap $? "$(basename "$f" .out): no ID issued between two fenced status lines ($nl lines, $bad such gaps)"
+done
 
 # Every ID once; per machine id, guests' timestamp ranges disjoint.
 [ -f "$W/clone.after" ] && cat "$W/clone.after" >>"$W/ids"

@@ -18,9 +18,10 @@
 #      (tests/packaging/guest-floor.sh); the same on the PREEMPT_RT kernel
 #      (its image unpacked under build/ too)
 #   4. dpkg-buildpackage -us -uc -b with a changelog entry newer than
-#      VERSION, lintian, install the four packages on the host,
+#      VERSION, lintian, install the five packages on the host,
 #      check DKMS built the module for the installed kernel, the initramfs
-#      hook, an example built through pkg-config, purge
+#      hook, an example built through pkg-config, flakeid-agent's files,
+#      unit and conffile, purge
 #
 #   run.sh [host] [dkms] [guest] [deb]     the parts to run, default all
 #                                          (guest reuses dkms's modules)
@@ -36,7 +37,7 @@ OUT=$TOP/build/packaging
 mkdir -p "$OUT"
 RT=${FLAKEID_PKG_RT:-1}
 VER=$(cat VERSION)
-PKGS="flakeid flakeid-dkms libflakeid-dev libflakeid1"
+PKGS="flakeid flakeid-dkms libflakeid-dev libflakeid1 flakeid-agent"
 export DEBIAN_FRONTEND=noninteractive
 
 . "$TOP/tests/tap.sh"
@@ -94,7 +95,8 @@ check "shell scripts parse (sh -n)" \
 if command -v systemd-analyze >/dev/null; then
 	# Only what the files say; the installed copies are verified in part 4.
 	check "systemd units: no errors from systemd-analyze verify" \
-		'! systemd-analyze verify --man=no packaging/systemd/*.service packaging/systemd/*.timer 2>&1 |
+		'! systemd-analyze verify --man=no packaging/systemd/*.service packaging/systemd/*.timer \
+			agent/flakeid-agent.service 2>&1 |
 			grep -v "is not executable: No such file" | grep .'
 else
 	skip "systemd units: systemd-analyze not installed"
@@ -273,11 +275,12 @@ DEB=$OUT/deb
 DEBVER=$VER+pkgtest1
 packaging/build-deb.sh "$DEB" "$DEBVER" >"$OUT/deb.log" 2>&1
 debs=
-for p in flakeid-dkms_"$DEBVER"_all libflakeid1_"$DEBVER"_amd64 libflakeid-dev_"$DEBVER"_amd64 flakeid_"$DEBVER"_amd64; do
+for p in flakeid-dkms_"$DEBVER"_all libflakeid1_"$DEBVER"_amd64 libflakeid-dev_"$DEBVER"_amd64 flakeid_"$DEBVER"_amd64 \
+	flakeid-agent_"$DEBVER"_amd64; do
 	if [ -e "$DEB/$p.deb" ]; then debs="$debs $DEB/$p.deb"; else note "missing $p.deb"; fi
 done
-check "dpkg-buildpackage -us -uc -b builds flakeid-dkms, libflakeid1, libflakeid-dev, flakeid ($DEBVER)" \
-	'[ "$(echo $debs | wc -w)" = 4 ]'
+check "dpkg-buildpackage -us -uc -b builds flakeid-dkms, libflakeid1, libflakeid-dev, flakeid, flakeid-agent ($DEBVER)" \
+	'[ "$(echo $debs | wc -w)" = 5 ]'
 if [ -z "$debs" ]; then
 	sed 's/^/#   /' "$OUT/deb.log" | tail -n 20
 	finish
@@ -314,10 +317,38 @@ check "libflakeid-dev puts the uapi header under /usr/include/flakeid, not /usr/
 	 echo "$c" | grep -q " ./usr/include/flakeid/linux/flakeid.h$" && ! echo "$c" | grep -q "/usr/include/linux/"'
 check "libflakeid1 ships a symbols file" \
 	'dpkg-deb -I "$DEB/libflakeid1_${DEBVER}_amd64.deb" symbols | grep -q "^ flakeid_open@LIBFLAKEID_1.0 "'
+AGDEB=$DEB/flakeid-agent_${DEBVER}_amd64.deb
+check "flakeid-agent ships the daemon, its man page, its unit and /etc/flakeid/agent.conf" \
+	'c=$(dpkg-deb -c "$AGDEB");
+	 for f in ./usr/sbin/flakeid-agent ./usr/share/man/man8/flakeid-agent.8.gz \
+		./lib/systemd/system/flakeid-agent.service ./etc/flakeid/agent.conf; do
+		echo "$c" | grep -q " $f\$" || { echo "# flakeid-agent lacks $f"; exit 1; }
+	 done'
+check "flakeid-agent: /etc/flakeid/agent.conf is its one conffile" \
+	'[ "$(dpkg-deb -I "$AGDEB" conffiles)" = /etc/flakeid/agent.conf ]'
+check "flakeid-agent depends on flakeid" \
+	'dpkg-deb -f "$AGDEB" Depends | grep -Eq "(^|, )flakeid(,|$| )"'
+# The unit: after the module and the floor's restore, so the floor the agent
+# writes is the last word; only with a config; and the packaged config,
+# which names no endpoints, is skipped by its ExecCondition.
+d=$OUT/agent-deb
+rm -rf "$d"
+mkdir -p "$d"
+dpkg-deb -x "$AGDEB" "$d" 2>/dev/null
+u=$d/lib/systemd/system/flakeid-agent.service
+check "flakeid-agent.service starts after systemd-modules-load and flakeid-floor, only when /etc/flakeid/agent.conf exists" \
+	'after=$(sed -n "s/^After=//p" "$u" | tr " " "\n");
+	 echo "$after" | grep -qx systemd-modules-load.service && echo "$after" | grep -qx flakeid-floor.service &&
+	 grep -qx "ConditionPathExists=/etc/flakeid/agent.conf" "$u"'
+cond=$(sed -n "s/^ExecCondition=//p" "$u" 2>/dev/null | sed "s|/etc/flakeid/agent.conf|$d/etc/flakeid/agent.conf|")
+printf 'endpoints = http://127.0.0.1:2379\n' >"$d/configured.conf"
+cond2=$(sed -n "s/^ExecCondition=//p" "$u" 2>/dev/null | sed "s|/etc/flakeid/agent.conf|$d/configured.conf|")
+check "flakeid-agent.service: its ExecCondition skips the packaged agent.conf and passes one that sets endpoints" \
+	'[ -n "$cond" ] && ! $cond && $cond2'
 
 # shellcheck disable=SC2086
 apt-get install -y -q --no-install-recommends $debs >"$OUT/apt-install.log" 2>&1
-check "the four packages install on the host" \
+check "the five packages install on the host" \
 	'for p in $PKGS; do dpkg-query -W -f="\${db:Status-Status}" $p | grep -qx installed || exit 1; done'
 ko=$(ls "/lib/modules/$K/updates/dkms/flakeid.ko"* 2>/dev/null | head -n 1)
 check "flakeid-dkms built and installed the module for $K (dkms flakeid/$VER)" \
@@ -334,6 +365,23 @@ if command -v systemd-analyze >/dev/null; then
 fi
 check "the installed flakeid and flakeid-floor run" \
 	'flakeid --help >/dev/null 2>&1 && flakeid-floor show >/dev/null'
+if command -v systemd-analyze >/dev/null; then
+	check "systemd-analyze verify accepts the installed flakeid-agent unit" \
+		'systemd-analyze verify /lib/systemd/system/flakeid-agent.service >"$OUT/verify-agent.log" 2>&1 &&
+		 ! grep -q . "$OUT/verify-agent.log"'
+fi
+check "the installed /etc/flakeid/agent.conf: mode 0644, valid but for the endpoints it leaves to the operator" \
+	'[ "$(stat -c %a /etc/flakeid/agent.conf)" = 644 ] &&
+	 ! flakeid-agent check-config >/dev/null 2>"$OUT/agent-conf.err" && grep -q "no endpoints" "$OUT/agent-conf.err" &&
+	 flakeid-agent -o endpoints=http://127.0.0.1:2379 check-config >/dev/null'
+# Nothing started it (no state file): status must say so in one line and
+# exit 1, with or without a configuration file.
+check "flakeid-agent status with no agent running: exit 1, one clear line" \
+	'mv /etc/flakeid/agent.conf "$OUT/agent.conf.saved";
+	 flakeid-agent status >"$OUT/agent-status.out" 2>"$OUT/agent-status.err"; r=$?;
+	 mv "$OUT/agent.conf.saved" /etc/flakeid/agent.conf;
+	 [ $r = 1 ] && [ ! -s "$OUT/agent-status.out" ] && [ "$(grep -c . "$OUT/agent-status.err")" = 1 ] &&
+	 grep -q "no status in /run/flakeid/agent.state (agent not running?)" "$OUT/agent-status.err"'
 check "the state directory /var/lib/flakeid exists, mode 0755" \
 	'[ "$(stat -c %a /var/lib/flakeid)" = 755 ]'
 check "libflakeid-dev: examples/hello.c builds with pkg-config --cflags --libs flakeid" \
@@ -366,5 +414,6 @@ fi
 clean_state
 check "purging the packages removes the module again" \
 	'[ ! -e "/lib/modules/$K/updates/dkms/flakeid.ko" ] && [ -z "$(dkms status -m flakeid)" ]'
+check "purging flakeid-agent removes its conffile" '[ ! -e /etc/flakeid/agent.conf ]'
 
 finish
