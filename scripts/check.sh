@@ -161,6 +161,10 @@ else
 	echo "# userspace/Makefile has no check-host target: no host tests"
 fi
 
+# The guest runner's rule for retrying a boot that crashed before the
+# module loaded, on captured console logs (no guest).
+suite "guest runner self-test" "$LOGS/runner-selftest.log" tests/qemu/selftest.sh
+
 banner "guest tests"
 guest_main=tests/guest/main.sh
 tests_ok=1
