@@ -137,18 +137,18 @@ kernels:
 	$(Q)tests/kernels/debian-kernel.sh linux-image-rt-amd64 >/dev/null
 
 check-kernels:
-	$(Q)tests/kernels/check-kernels.sh $(KERNELS)
+	$(Q)tests/kernels/run.sh $(KERNELS)
 
 fuzz:
-	$(Q)tests/fuzz/run-fuzz.sh --secs $(FUZZ_SECS) --trinity-secs $(FUZZ_SECS)
+	$(Q)tests/fuzz/run.sh --secs $(FUZZ_SECS) --trinity-secs $(FUZZ_SECS)
 
 soak:
-	$(Q)tests/soak/run-soak.sh --ids $(SOAK_IDS)
+	$(Q)tests/soak/run.sh --ids $(SOAK_IDS)
 
 # A short soak with a duplicate and a stray ID planted: passes only if both
 # are found.
 soak-selftest:
-	$(Q)tests/soak/run-soak.sh --ids 1000000 --secs 120 --selftest
+	$(Q)tests/soak/run.sh --ids 1000000 --secs 120 --selftest
 
 # VM restore and clone
 # A running guest (QEMU, -device vmgenid) saved to a file, restored once and

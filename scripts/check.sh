@@ -26,19 +26,19 @@ cd "$TOP"
 
 LOGS=$TOP/build/logs
 mkdir -p "$LOGS"
-PASSED=0 FAILED=0 SKIPPED=0
+# ok, not_ok and the totals passed, failed, skipped (tests/tap.sh); the
+# suites' results are added to the same totals.
+. "$TOP/tests/tap.sh"
 FAILURES=
 
 # Each step of ours is one test: print it TAP-like, count it.
 pass() {
-	PASSED=$((PASSED + 1))
-	echo "ok - $1"
+	ok "$1"
 }
 fail() {
-	FAILED=$((FAILED + 1))
 	FAILURES="$FAILURES
   $1"
-	echo "not ok - $1"
+	not_ok "$1"
 }
 banner() {
 	echo
@@ -52,9 +52,9 @@ count_tap() {
 	p=$(grep -E '^ok ' "$1" | grep -cviE '# *SKIP' || true)
 	s=$(grep -E '^ok ' "$1" | grep -ciE '# *SKIP' || true)
 	f=$(grep -cE '^not ok ' "$1" || true)
-	PASSED=$((PASSED + p))
-	SKIPPED=$((SKIPPED + s))
-	FAILED=$((FAILED + f))
+	passed=$((passed + p))
+	skipped=$((skipped + s))
+	failed=$((failed + f))
 	if [ "$f" != 0 ]; then
 		FAILURES="$FAILURES
 $(grep -E '^not ok ' "$1" | sed 's/^/  /')"
@@ -95,8 +95,8 @@ finish() {
 		echo "Failed:$FAILURES"
 	fi
 	echo
-	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-	if [ "$FAILED" = 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+	if [ "$failed" = 0 ]; then
 		exit 0
 	fi
 	exit 1
@@ -144,22 +144,7 @@ if scripts/kbuild-check.sh sparse; then pass "lint: sparse (C=2)"; else fail "li
 if scripts/kbuild-check.sh w1; then pass "lint: W=1"; else fail "lint: W=1"; fi
 
 banner "host tests"
-if flakeid_has_target userspace check-host; then
-	rc=0
-	logged "$LOGS/host.log" make --no-print-directory -C userspace check-host || rc=$?
-	# Strip \r in case a test prints DOS line ends; then count.
-	sed -i 's/\r$//' "$LOGS/host.log"
-	count_tap "$LOGS/host.log"
-	n=$COUNTED
-	echo "# host tests: $n results"
-	if [ "$rc" != 0 ] && ! grep -qE '^not ok ' "$LOGS/host.log"; then
-		fail "host tests: make check-host exited $rc with no failing test (log: build/logs/host.log)"
-	elif [ "$n" = 0 ]; then
-		fail "host tests: make check-host ran no test"
-	fi
-else
-	echo "# userspace/Makefile has no check-host target: no host tests"
-fi
+suite "host tests" "$LOGS/host.log" make --no-print-directory -C userspace check-host
 
 # The guest runner's rule for retrying a boot that crashed before the
 # module loaded, on captured console logs (no guest).
@@ -170,28 +155,17 @@ guest_main=tests/guest/main.sh
 tests_ok=1
 # Start from an empty tree so a test removed from the build cannot run.
 rm -rf build/guest
-# The library's static CLI and test programs, if userspace installs any.
-if flakeid_has_target userspace guest-install; then
-	if logged "$LOGS/userspace-guest.log" make --no-print-directory -C userspace guest-install -j"$(flakeid_jobs)"; then
-		pass "userspace guest programs build (userspace guest-install)"
-	else
-		fail "userspace guest programs build (log: build/logs/userspace-guest.log)"
-		tests_ok=0
-	fi
-fi
-if flakeid_has_target tests guest-install; then
-	if logged "$LOGS/tests-build.log" make --no-print-directory -C tests guest-install -j"$(flakeid_jobs)"; then
-		pass "tests build (tests guest-install)"
-	else
-		fail "tests build (log: build/logs/tests-build.log)"
-		tests_ok=0
-	fi
+# The library's static CLI and test programs.
+if logged "$LOGS/userspace-guest.log" make --no-print-directory -C userspace guest-install -j"$(flakeid_jobs)"; then
+	pass "userspace guest programs build (userspace guest-install)"
 else
-	echo "# tests/Makefile has no guest-install target: guest gets no test programs"
+	fail "userspace guest programs build (log: build/logs/userspace-guest.log)"
+	tests_ok=0
 fi
-
-if [ ! -f "$guest_main" ]; then
-	fail "guest suite $guest_main is missing"
+if logged "$LOGS/tests-build.log" make --no-print-directory -C tests guest-install -j"$(flakeid_jobs)"; then
+	pass "tests build (tests guest-install)"
+else
+	fail "tests build (log: build/logs/tests-build.log)"
 	tests_ok=0
 fi
 
@@ -212,9 +186,8 @@ else
 		fail "guest kernel clean (console: build/logs/guest-console.log)"
 	fi
 	count_tap "$LOGS/guest-results.txt"
-	n=$COUNTED
-	echo "# guest tests: $n results"
-	if [ "$n" = 0 ]; then
+	echo "# guest tests: $COUNTED results"
+	if [ "$COUNTED" = 0 ]; then
 		fail "guest suite ran no test"
 	elif [ "$rc" = 3 ] && ! grep -qE '^not ok ' "$LOGS/guest-results.txt"; then
 		fail "guest main.sh exited non-zero with no failing test"
@@ -229,12 +202,10 @@ if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
 fi
 
 banner "example program (pkg-config)"
-if flakeid_has_target userspace examples-check; then
-	if logged "$LOGS/examples.log" make --no-print-directory -C userspace examples-check; then
-		pass "examples/hello.c builds with pkg-config and runs"
-	else
-		fail "examples/hello.c builds with pkg-config and runs (log: build/logs/examples.log)"
-	fi
+if logged "$LOGS/examples.log" make --no-print-directory -C userspace examples-check; then
+	pass "examples/hello.c builds with pkg-config and runs"
+else
+	fail "examples/hello.c builds with pkg-config and runs (log: build/logs/examples.log)"
 fi
 
 # The benchmark's short run, so it cannot rot; it never fails on timing.
@@ -261,18 +232,18 @@ suite "packaging" "$LOGS/packaging.log" tests/packaging/run.sh
 # the newer kernels run in `make check-kernels` (tests/kernels/README.md).
 if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
 	banner "PREEMPT_RT kernel"
-	suite "rt kernel suite" "$LOGS/kernel-rt.log" tests/kernels/check-kernels.sh rt
+	suite "rt kernel suite" "$LOGS/kernel-rt.log" tests/kernels/run.sh rt
 	banner "debug kernel (KASAN, lockdep, UBSAN, kmemleak)"
-	suite "debug kernel suite" "$LOGS/kernel-debug.log" tests/kernels/check-kernels.sh debug
+	suite "debug kernel suite" "$LOGS/kernel-debug.log" tests/kernels/run.sh debug
 	# The VM restore test is not run here on the debug kernel: restored
 	# copies print a KASAN stack-out-of-bounds report in __remove_hrtimer
 	# from the idle task's timer interrupt (tests/kernels/README.md); run
 	# it by hand with tests/vmfork/run.sh --kernel debug.
 	banner "fuzzing (debug kernel)"
-	suite "fuzz" "$LOGS/fuzz.log" tests/fuzz/run-fuzz.sh \
+	suite "fuzz" "$LOGS/fuzz.log" tests/fuzz/run.sh \
 		--secs "${FLAKEID_FUZZ_SECS:-60}" --trinity-secs "${FLAKEID_FUZZ_SECS:-60}"
 	banner "soak (debug kernel)"
-	suite "soak" "$LOGS/soak.log" tests/soak/run-soak.sh \
+	suite "soak" "$LOGS/soak.log" tests/soak/run.sh \
 		--ids "${FLAKEID_SOAK_IDS:-100000000}" --secs "${FLAKEID_SOAK_SECS:-900}"
 	# The soak's verifier must be able to fail: one planted duplicate
 	# among a million IDs has to be its one and only finding.

@@ -4,9 +4,9 @@
 # fuzzer (64- and 32-bit), then trinity, then checks that the device still
 # issues valid increasing IDs and that the kernel reported nothing.
 #
-#   run-fuzz.sh [--kernel NAME] [--secs N] [--trinity-secs N] [--seed N]
+#   run.sh [--kernel NAME] [--secs N] [--trinity-secs N] [--seed N]
 #
-# NAME is a test kernel as in tests/kernels/check-kernels.sh (default
+# NAME is a test kernel as in tests/kernels/run.sh (default
 # debug: KASAN, UBSAN, lockdep, kmemleak).  --secs is each fuzzer run's
 # length (default 120), --trinity-secs trinity's (default 120).  trinity is
 # Debian's package, fetched with `apt-get download` and unpacked (with the
@@ -68,7 +68,7 @@ start=$(date +%s)
 	--extra-file "$OUT/flakeid-fuzz32:/fuzz/flakeid-fuzz32" \
 	--extra-file "$OUT/config:/fuzz/config" "${EXTRA[@]}" \
 	--extra-file "$TOP/tests/kernels/kmemleak.sh:/kmemleak.sh" \
-	--main "$TOP/tests/fuzz/guest-fuzz.sh" \
+	--main "$TOP/tests/fuzz/guest.sh" \
 	--out "$OUT/results.txt" --log "$OUT/console.log" 2>"$OUT/run-guest.err"
 rc=$?
 grep -v '^FLAKEID-GUEST-DONE' "$OUT/results.txt"

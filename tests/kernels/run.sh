@@ -3,7 +3,7 @@
 # Build flakeid.ko against each test kernel and run the full guest suite on
 # it (`make check-kernels`).  TAP lines on stdout, then "N passed, N failed".
 #
-#   check-kernels.sh [KERNEL...]
+#   run.sh [KERNEL...]
 #
 # Kernels (default: stock rt debug kcsan):
 #   stock      Debian's linux-image-amd64, the default target
@@ -57,15 +57,13 @@ for k in $KERNELS; do
 	fi
 	tap 0 "$k: module builds warning-free"
 
-	suite=()
-	[ -f "$SUITE" ] && suite=(--extra-file "$SUITE:/suite.sh")
 	start=$(date +%s)
 	"$TOP/tests/qemu/run-guest.sh" --quiet --kernel "$KIMAGE" --append "$APPEND" \
 		--mem "$MEM" --timeout "$TIMEOUT" --no-module \
 		--extra-file "$out/mod/flakeid.ko:/flakeid.ko" \
-		--extra-file "$HERE/smoke.sh:/smoke.sh" \
-		--extra-file "$HERE/kmemleak.sh:/kmemleak.sh" "${suite[@]}" \
-		--main "$HERE/guest-main.sh" --out "$out/results.txt" \
+		--extra-file "$SUITE:/suite.sh" \
+		--extra-file "$HERE/kmemleak.sh:/kmemleak.sh" \
+		--main "$HERE/guest.sh" --out "$out/results.txt" \
 		--log "$out/console.log" 2>"$out/run-guest.err"
 	rc=$?
 	secs=$(( $(date +%s) - start ))

@@ -7,8 +7,8 @@
 # trying loads that must be refused), and once runs the timestamp field
 # out (EOVERFLOW) and widens the layout.  Zero duplicates required.
 #
-#   run-soak.sh [--ids N] [--secs MAX] [--event-ms MS] [--kernel NAME]
-#               [--smp N] [--mem SIZE] [--seed N] [--selftest]
+#   run.sh [--ids N] [--secs MAX] [--event-ms MS] [--kernel NAME]
+#          [--smp N] [--mem SIZE] [--seed N] [--selftest]
 #
 # Defaults: 10^8 IDs (SOAK_IDS), at most 3 hours (SOAK_SECS), an event
 # every ~200 ms, kernel debug, 8 vCPUs, 3 GiB.  The IDs are checked in the
@@ -52,7 +52,7 @@ start=$(date +%s)
 	--extra-file "$TOP/build/kernels/$KERNEL/mod/flakeid.ko:/flakeid.ko" \
 	--extra-file "$OUT/flakeid-soak:/soak/flakeid-soak" \
 	--extra-file "$OUT/config:/soak/config" \
-	--main "$TOP/tests/soak/guest-soak.sh" \
+	--main "$TOP/tests/soak/guest.sh" \
 	--out "$OUT/results.txt" --log "$OUT/console.log" 2>"$OUT/run-guest.err" |
 	grep -v '^FLAKEID-GUEST-DONE'
 rc=${PIPESTATUS[0]}
@@ -70,7 +70,7 @@ result=$OUT/last-result.txt
 [ -n "$SELFTEST" ] && result=$OUT/selftest-result.txt
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-	echo "command: make soak SOAK_IDS=$IDS  (tests/soak/run-soak.sh --ids $IDS)"
+	echo "command: make soak SOAK_IDS=$IDS  (tests/soak/run.sh --ids $IDS)"
 	echo "kernel: $KREL, $SMP vCPUs, $SMEM; wall time ${secs}s; seed $SEED"
 	grep '^soak: \(fetched\|events\|module saw\|verified\)' "$OUT/results.txt"
 	grep '^SOAK-RESULT' "$OUT/results.txt"

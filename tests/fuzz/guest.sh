@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest script (run as /main.sh by tests/qemu/run-guest.sh) for
-# tests/fuzz/run-fuzz.sh: loads the module, runs the purpose-written
+# tests/fuzz/run.sh: loads the module, runs the purpose-written
 # fuzzer (64- and 32-bit) and trinity against /dev/flakeid, then checks the
 # device still hands out valid, increasing IDs, that it unloads, and that
 # the kernel logged no report and kmemleak found no leak of ours.
