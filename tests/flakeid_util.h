@@ -64,7 +64,7 @@ static inline long fl_file_write(const char *path, const char *val)
 	long ret;
 	int fd;
 
-	fd = open(path, O_WRONLY);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = write(fd, val, strlen(val));
@@ -80,7 +80,7 @@ static inline int fl_file_read(const char *path, char *buf, size_t len)
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
@@ -291,7 +291,7 @@ static inline long fl_sysfs_write_settled(const char *name, const char *val)
 #define FL_DEFAULT_LAYOUT "41:4:3:5:10"
 
 /*
- * Put the module back to its default configuration (the state main.sh
+ * Put the module back to its default configuration (the state tests/main/guest.sh
  * loads it in).  Returns 0 or the first -errno.
  */
 static inline int fl_restore_defaults(void)
