@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # libflakeid and flakeid(1) against the real device, in the guest, as root.
-# The guest side of the library's suite: run by tests/guest/main.sh with
+# The guest side of the library's suite: run by tests/main/guest.sh with
 # the module loaded, or alone as the guest's /main.sh (userspace/tests/run.sh),
 # when it loads /flakeid.ko itself and unloads it at the end.  Prints TAP
 # lines ("ok N - ...", "not ok N - ...") and a plan; exits non-zero when
@@ -48,14 +48,7 @@ expect() {
 # --- the library (C): renumbered into this script's TAP stream
 "$lib" >"$tmp/lib" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok "*) tap 0 "lib: ${line#* - }" ;;
-	"not ok "*) tap 1 "lib: ${line#* - }" ;;
-	1..*) ;;
-	*) echo "$line" ;;
-	esac
-done <"$tmp/lib"
+tap_relay lib "$tmp/lib"
 [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || tap 1 "lib: flakeid-guest-test exited $rc"
 
 # --- the command

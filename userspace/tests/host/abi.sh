@@ -44,14 +44,7 @@ compat() {
 	LD_LIBRARY_PATH=$libdir "$dir/abi-compat-$label" \
 		"$libdir/libflakeid.so.1" >"$dir/out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) tap 0 "$label: ${line#* - }" ;;
-		"not ok "*) tap 1 "$label: ${line#* - }" ;;
-		1..*) ;;
-		*) echo "$line" ;;
-		esac
-	done <"$dir/out"
+	tap_relay "$label" "$dir/out"
 	[ "$rc" -eq 0 ] || tap 1 "$label: abi-compat exited $rc"
 }
 
