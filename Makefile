@@ -11,7 +11,7 @@ endif
 
 # The Debian kernel the module targets: the newest generic (non-rt) one with
 # both headers and an image, never the host's running kernel (it cannot load
-# modules).  Same rule as flakeid_newest_krel in scripts/lib.sh.
+# modules).  Same rule as flakeid_newest_krel in scripts/host-lib.sh.
 KERNELRELEASE ?= $(shell ls -1 /lib/modules 2>/dev/null | while read v; do \
 	[ -e /lib/modules/$$v/build/Makefile ] && [ -e /boot/vmlinuz-$$v ] && \
 	echo $$v; done | grep -v -e -rt- | sort -V | tail -n 1)
@@ -75,11 +75,11 @@ demo-fleet: module
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:
-	$(Q)scripts/check.sh
+	$(Q)tests/check.sh
 
 # Boot a guest, load the module, issue and decode IDs.
 demo:
-	$(Q)scripts/demo.sh
+	$(Q)tests/demo/run.sh
 
 # Install the Debian packages the build and the tests need.
 deps:

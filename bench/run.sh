@@ -15,7 +15,7 @@
 # Expects flakeid.ko and build/bench/flakeid-bench built (make bench does).
 set -eu
 
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 BIN=$TOP/build/bench/flakeid-bench
 

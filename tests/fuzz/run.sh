@@ -14,9 +14,9 @@
 # "N passed, N failed"; logs in build/fuzz/.
 set -u
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
-. "$TOP/tests/kernels/lib.sh"
+. "$TOP/tests/kernels/host-kernels.sh"
 
 KERNEL=debug SECS=120 TSECS=120 SEED=$(date +%s)
 while [ $# -gt 0 ]; do

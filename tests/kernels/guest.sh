@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest script for tests/kernels/run.sh: runs the guest suite (/suite.sh, a
-# copy of tests/guest/main.sh); then, on a kernel with kmemleak, scans for
+# copy of tests/main/guest.sh); then, on a kernel with kmemleak, scans for
 # leaks (/kmemleak.sh): one of flakeid's fails the run.
 set -u
 

@@ -50,7 +50,7 @@
 # (retried) or "module-fault" (not); tests/qemu/selftest.sh checks it.
 set -eu
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 HERE=$TOP/tests/qemu
 

@@ -18,9 +18,9 @@
 # finds both and nothing else.
 set -u
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
-. "$TOP/tests/kernels/lib.sh"
+. "$TOP/tests/kernels/host-kernels.sh"
 
 IDS=${SOAK_IDS:-100000000} SECS=${SOAK_SECS:-10800} EVENT_MS=200
 KERNEL=debug SMP=8 SMEM=3G SEED=$(date +%s) SELFTEST=

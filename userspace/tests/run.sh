@@ -3,7 +3,7 @@
 # The library's guest suite alone (host side): builds the module and the
 # static test programs, boots a guest that runs userspace/tests/guest.sh as
 # its /main.sh, and prints its TAP lines.  `make check` runs the same
-# script inside the whole guest suite (tests/guest/main.sh).
+# script inside the whole guest suite (tests/main/guest.sh).
 #
 #   userspace/tests/run.sh      results and console log in build/userspace/
 set -eu

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash disable=SC2034 # sets variables for its callers
-# Helpers for tests/kernels/run.sh, the fuzz and the soak drivers (sourced):
+# Host-side helpers for tests/kernels/run.sh, the fuzz, soak and vmfork
+# drivers (sourced):
 # find a test kernel by name and build the module against it.  Needs TOP
 # (the tree) set by the caller.
 

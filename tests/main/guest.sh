@@ -7,6 +7,7 @@
 # flakeid_stress leaves the ID clock an hour ahead, so it runs last.
 
 T=/tests
+CLI=/userspace/flakeid
 KO=/flakeid.ko
 SYS=/sys/class/misc/flakeid
 DEV=/dev/flakeid
@@ -131,14 +132,15 @@ check_params() {
 	got="$(cat $SYS/layout) $(cat $SYS/region_id) $(cat $SYS/app_id) $(cat $SYS/machine_id) $(cat $SYS/max_borrow_ms) $(cat $SYS/epoch_ms)"
 	[ "$got" = "$2 $3 $4 $5 $6 $7" ]
 	tap $? "insmod $params: sysfs shows $got"
-	cfg=$("$T/flakeid_decode" --config | tr '\n' ' ')
-	echo "$cfg" | grep -q "epoch_ms=$7 layout=$2 region_id=$3 app_id=$4 machine_id=$5 max_borrow_ms=$6 "
+	# flakeid(1) reads the configuration with FLAKEID_IOC_CONFIG.
+	cfg=$("$CLI" config | tr '\n' ' ')
+	echo "$cfg" | grep -q "^region_id $3 app_id $4 machine_id $5 layout $2 epoch_ms $7 [^ ]* max_borrow_ms $6 "
 	tap $? "insmod $params: FLAKEID_IOC_CONFIG agrees ($cfg)"
 	id=$(ids 1)
-	line=$("$T/flakeid_decode" "$id")
-	echo "$line" | grep -q " region=$3 app=$4 machine=$5 "
+	line=$("$CLI" decode --json "$id")
+	echo "$line" | grep -q "\"region_id\":$3,\"app_id\":$4,\"machine_id\":$5,"
 	tap $? "insmod $params: IDs carry the ids ($line)"
-	ms=$(echo "$line" | sed -n 's/.* unix_ms=\([0-9]*\) .*/\1/p')
+	ms=$(echo "$line" | sed -n 's/.*"unix_ms":\([0-9]*\),.*/\1/p')
 	now=$(($(date +%s) * 1000))
 	[ -n "$ms" ] && [ "$ms" -gt $((now - 5000)) ] && [ "$ms" -lt $((now + 5000)) ]
 	tap $? "insmod $params: IDs carry the current time ($ms vs $now)"
@@ -253,7 +255,7 @@ exhaust() {
 	i=0
 	: >/tmp/exh.last
 	while [ $i -lt 400 ]; do
-		"$T/flakeid_decode" --read 1 >/tmp/exh.id || break
+		"$T/flakeid_read" 1 >/tmp/exh.id || break
 		cp /tmp/exh.id /tmp/exh.last
 		i=$((i + 1))
 		sleep 0.05
@@ -268,7 +270,7 @@ if exhaust 32:0:0:0:32; then
 	tap $? "64-bit layout used up: epoch_ms 3 s later refused"
 	! echo 33:0:0:0:31 >$SYS/layout 2>/dev/null && [ "$(cat $SYS/layout)" = 32:0:0:0:32 ]
 	tap $? "64-bit layout used up: layout 33:0:0:0:31 refused"
-	[ "$("$T/flakeid_decode" --read 1)" = "read: EOVERFLOW" ]
+	[ "$("$T/flakeid_read" 1)" = "read: EOVERFLOW" ]
 	tap $? "64-bit layout used up: still EOVERFLOW"
 	state=$(cat $SYS/floor_state)
 	unload
@@ -300,7 +302,7 @@ if load layout=44:0:0:0:20 floor_ms=9223372036853; then
 	[ "$ahead" -gt 7000000000000 ]
 	tap $? "floor_ms one below KTIME_MAX: accepted, the clock far ahead ($ahead)"
 	sleep 1
-	out=$(timeout -s KILL 5 "$T/flakeid_decode" --read 1)
+	out=$(timeout -s KILL 5 "$T/flakeid_read" 1)
 	[ "$out" = "read: EOVERFLOW" ]
 	tap $? "at the end of kernel time a blocking read fails with EOVERFLOW, no stall ($out)"
 	ahead2=$(cat $SYS/ahead_ms)

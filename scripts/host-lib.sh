@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# Helpers shared by the bash scripts in scripts/ and tests/qemu/ (sourced,
-# not run).
+# Host-side helpers shared by the bash scripts in scripts/, tests/ and
+# bench/ (sourced, not run; nothing here runs in a guest).
 # They find the tree and pick the target kernel.
 
-# The top of the work tree: lib.sh lives in scripts/, one level down.
+# The top of the work tree: host-lib.sh lives in scripts/, one level down.
 # (Bash only: every script here is bash.)
 FLAKEID_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 flakeid_top() {

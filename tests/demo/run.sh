@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`: boot a guest on the target kernel, load flakeid.ko and show
-# it issuing and decoding IDs (tests/guest/demo.sh, run inside the guest).
+# it issuing and decoding IDs (tests/demo/guest.sh, run inside the guest).
 # Installs what is missing and builds what is needed first.
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 cd "$TOP"
 
@@ -33,6 +33,6 @@ for d in userspace tests; do
 done
 
 # The guest's output streams to this terminal as it arrives.
-exec tests/qemu/run-guest.sh --main tests/guest/demo.sh \
+exec tests/qemu/run-guest.sh --main tests/demo/guest.sh \
 	--out "$LOGS/demo-results.txt" --log "$LOGS/demo-console.log" \
 	--timeout "${FLAKEID_GUEST_TIMEOUT:-300}"

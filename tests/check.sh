@@ -3,7 +3,7 @@
 # `make check`: everything CI runs, in order, each step counted as tests:
 #   deps, kernel files, module build, lint (checkpatch, sparse, W=1), host
 #   tests (userspace check-host), test build (tests guest-install), the
-#   guest suite in QEMU (tests/guest/main.sh), VM restore and clone
+#   guest suite in QEMU (tests/main/guest.sh), VM restore and clone
 #   (tests/vmfork/), the example, the benchmark smoke, the agent against
 #   etcd, packaging, the guest suite on the PREEMPT_RT and debug kernels (VM
 #   restore and clone skips on the debug kernel), then the fuzzers, the soak
@@ -20,7 +20,7 @@
 # tests that keep millions of IDs), FLAKEID_GUEST_APPEND (extra kernel args).
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 cd "$TOP"
 
@@ -151,7 +151,6 @@ suite "host tests" "$LOGS/host.log" make --no-print-directory -C userspace check
 suite "guest runner self-test" "$LOGS/runner-selftest.log" tests/qemu/selftest.sh
 
 banner "guest tests"
-guest_main=tests/guest/main.sh
 tests_ok=1
 # Start from an empty tree so a test removed from the build cannot run.
 rm -rf build/guest
@@ -169,29 +168,10 @@ else
 	tests_ok=0
 fi
 
-timeout=${FLAKEID_GUEST_TIMEOUT:-2400}
 if [ "$module_ok" != 1 ] || [ "$tests_ok" != 1 ]; then
 	fail "guest kernel clean (not run: the module or the tests did not build)"
 else
-	rc=0
-	tests/qemu/run-guest.sh --main "$guest_main" \
-		--out "$LOGS/guest-results.txt" --log "$LOGS/guest-console.log" \
-		--smp "${FLAKEID_GUEST_SMP:-4}" --mem "${FLAKEID_GUEST_MEM:-2G}" \
-		--timeout "$timeout" \
-		${FLAKEID_GUEST_APPEND:+--append "$FLAKEID_GUEST_APPEND"} || rc=$?
-	# 0: clean and main.sh exited 0; 3: clean but main.sh exited non-zero.
-	if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then
-		pass "guest kernel clean"
-	else
-		fail "guest kernel clean (console: build/logs/guest-console.log)"
-	fi
-	count_tap "$LOGS/guest-results.txt"
-	echo "# guest tests: $COUNTED results"
-	if [ "$COUNTED" = 0 ]; then
-		fail "guest suite ran no test"
-	elif [ "$rc" = 3 ] && ! grep -qE '^not ok ' "$LOGS/guest-results.txt"; then
-		fail "guest main.sh exited non-zero with no failing test"
-	fi
+	suite "guest suite" "$LOGS/guest.log" tests/main/run.sh
 fi
 
 # A running guest saved to a file, restored once and cloned twice under
