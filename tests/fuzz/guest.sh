@@ -50,7 +50,10 @@ if [ -x /usr/bin/trinity ]; then
 	cd /
 	# trinity stops on SIGINT with a summary; 124 is timeout's own status
 	# when it had to send the signal, which is the plan.
-	tail -n 25 /tmp/trinity.out | sed 's/^/# trinity: /'
+	# Its countdown is one line of \r-separated steps with no newline at
+	# the end: split it, or the next TAP line would be glued to it and
+	# never counted.
+	{ tail -n 25 /tmp/trinity.out; echo; } | tr '\r' '\n' | grep . | sed 's/^/# trinity: /'
 	ran=$(grep -oE '[0-9]+ iterations' /tmp/trinity.out | tail -n 1)
 	if grep -qE 'tainted|Bailing main loop|[Ee]rror' /tmp/trinity.out &&
 	   ! grep -q 'Kernel was tainted on startup' /tmp/trinity.out; then
