@@ -72,12 +72,7 @@ start=$(date +%s)
 	--out "$OUT/results.txt" --log "$OUT/console.log" 2>"$OUT/run-guest.err"
 rc=$?
 grep -v '^FLAKEID-GUEST-DONE' "$OUT/results.txt"
-p=$(grep -c '^ok ' "$OUT/results.txt")
-f=$(grep -c '^not ok ' "$OUT/results.txt")
-if [ "$rc" != 0 ]; then
-	tail -n 3 "$OUT/run-guest.err" | sed 's/^/# /'
-	[ "$rc" = 1 ] && f=$((f + 1)) && echo "not ok - the guest run failed (console log: build/fuzz/console.log)"
-fi
+flakeid_guest_tally fuzz "$rc"
 echo "# fuzz run took $(( $(date +%s) - start ))s"
 echo "$p passed, $f failed"
 [ "$f" = 0 ] && [ "$p" -gt 0 ]

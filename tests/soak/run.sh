@@ -57,15 +57,7 @@ start=$(date +%s)
 	grep -v '^FLAKEID-GUEST-DONE'
 rc=${PIPESTATUS[0]}
 secs=$(( $(date +%s) - start ))
-p=$(grep -c '^ok ' "$OUT/results.txt")
-f=$(grep -c '^not ok ' "$OUT/results.txt")
-if [ "$rc" != 0 ]; then
-	tail -n 3 "$OUT/run-guest.err" | sed 's/^/# /'
-	if [ "$rc" = 1 ]; then
-		f=$((f + 1))
-		echo "not ok - the guest run failed (console log: build/soak/console.log)"
-	fi
-fi
+flakeid_guest_tally soak "$rc"
 result=$OUT/last-result.txt
 [ -n "$SELFTEST" ] && result=$OUT/selftest-result.txt
 {
