@@ -12,7 +12,7 @@ endif
 
 # The Debian kernel the module targets: the newest generic (non-rt) one with
 # both headers and an image, never the host's running kernel (it cannot load
-# modules).  Same rule as flakeid_newest_krel in scripts/lib.sh.
+# modules).  Same rule as flakeid_newest_krel in scripts/host-lib.sh.
 KERNELRELEASE ?= $(shell ls -1 /lib/modules 2>/dev/null | while read v; do \
 	[ -e /lib/modules/$$v/build/Makefile ] && [ -e /boot/vmlinuz-$$v ] && \
 	echo $$v; done | grep -v -e -rt- | sort -V | tail -n 1)
@@ -81,11 +81,11 @@ demo-fleet: module
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:
-	$(Q)scripts/check.sh
+	$(Q)tests/check.sh
 
 # Boot a guest, load the module, issue and decode IDs.
 demo:
-	$(Q)scripts/demo.sh
+	$(Q)tests/demo/run.sh
 
 # Install the Debian packages the build and the tests need.
 deps:
@@ -144,18 +144,18 @@ kernels:
 	$(Q)tests/kernels/debian-kernel.sh linux-image-rt-amd64 >/dev/null
 
 check-kernels:
-	$(Q)tests/kernels/check-kernels.sh $(KERNELS)
+	$(Q)tests/kernels/run.sh $(KERNELS)
 
 fuzz:
-	$(Q)tests/fuzz/run-fuzz.sh --secs $(FUZZ_SECS) --trinity-secs $(FUZZ_SECS)
+	$(Q)tests/fuzz/run.sh --secs $(FUZZ_SECS) --trinity-secs $(FUZZ_SECS)
 
 soak:
-	$(Q)tests/soak/run-soak.sh --ids $(SOAK_IDS)
+	$(Q)tests/soak/run.sh --ids $(SOAK_IDS)
 
 # A short soak with a duplicate and a stray ID planted: passes only if both
 # are found.
 soak-selftest:
-	$(Q)tests/soak/run-soak.sh --ids 1000000 --secs 120 --selftest
+	$(Q)tests/soak/run.sh --ids 1000000 --secs 120 --selftest
 
 # VM restore and clone
 # A running guest (QEMU, -device vmgenid) saved to a file, restored once and

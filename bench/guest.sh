@@ -29,6 +29,8 @@ UUID_MODES="uuid_time uuid_time_clockfile uuid_time_uuidd"
 SCALE_MODES="read_1 read_1_shared batch_1000 lib_next_cached snowflake_mutex"
 
 FAILED=0
+# ok / not_ok (tests/tap.sh, in every guest as /tap.sh)
+. /tap.sh
 
 say() {
 	echo "# $*"
@@ -207,9 +209,9 @@ if [ "$MODE" = smoke ]; then
 	phase_saturate
 	phase_nonblock
 	if [ $FAILED = 0 ]; then
-		echo "ok - bench smoke guest pipeline (cost, scale, saturate, nonblock)"
+		ok "bench smoke guest pipeline (cost, scale, saturate, nonblock)"
 	else
-		echo "not ok - bench smoke guest pipeline: $FAILED commands failed"
+		not_ok "bench smoke guest pipeline: $FAILED commands failed"
 	fi
 else
 	phase_cost

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "ids.h"
+#include "tap.h"
 
 #define MAX_THREADS	64
 
@@ -800,28 +802,8 @@ static int cmd_settle(void)
 
 /* ---- smoke: every mode works; errors fail, timing never does ---- */
 
-static unsigned int smoke_failed;
-
-static void tap(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%s - bench smoke ", ok ? "ok" : "not ok");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-	if (!ok)
-		smoke_failed++;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
+/* One TAP line (tests/tap.h); bench/run.sh keeps the "bench smoke" ones. */
+#define tap(cond, fmt, ...) ok(cond, "bench smoke " fmt, ##__VA_ARGS__)
 
 static void smoke_one(const struct bench_mode *m)
 {
@@ -871,7 +853,7 @@ static void smoke_threads(const struct bench_mode *m, unsigned int n)
 {
 	static struct team tm;
 	struct tally sum;
-	uint64_t *all, total = 0, dups = 0, i;
+	uint64_t *all, total = 0, dups = 0;
 	unsigned int k;
 	int ret;
 
@@ -900,9 +882,7 @@ static void smoke_threads(const struct bench_mode *m, unsigned int n)
 		       tm.w[k].t.log_len * sizeof(*all));
 		total += tm.w[k].t.log_len;
 	}
-	qsort(all, total, sizeof(*all), cmp_u64);
-	for (i = 1; i < total; i++)
-		dups += all[i] == all[i - 1];
+	dups = fl_count_dups(all, total);
 	if (sum.err)
 		tap(0, "%s x%u threads: %s", m->name, n, strerror(-sum.err));
 	else if (!total || total != sum.ids)
@@ -1028,7 +1008,7 @@ static int cmd_smoke(void)
 	for (i = 0; i < sizeof(threaded) / sizeof(threaded[0]); i++)
 		smoke_threads(mode_arg(threaded[i]), n);
 	smoke_borrow_limit();
-	return smoke_failed ? 1 : 0;
+	return tap_failed ? 1 : 0;
 }
 
 int main(int argc, char **argv)

@@ -18,7 +18,7 @@
 # Expects flakeid.ko and build/bench/flakeid-bench built (make bench does).
 set -eu
 
-. "$(dirname "$0")/../scripts/lib.sh"
+. "$(dirname "$0")/../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 BIN=$TOP/build/bench/flakeid-bench
 
@@ -42,28 +42,24 @@ APPEND=${BENCH_APPEND-tsc=reliable}
 WORK=$TOP/build/bench/run
 mkdir -p "$OUT" "$WORK"
 
-# --- TAP for the smoke run: numbered here, plan at the end.
-TAP_N=0
-TAP_FAILED=0
-tap() {
-	TAP_N=$((TAP_N + 1))
+# --- TAP for the smoke run (tests/tap.sh): numbered here, plan at the end.
+. "$TOP/tests/tap.sh"
+smoke() {
 	if [ "$1" = ok ]; then
-		echo "ok $TAP_N - bench smoke $2"
+		ok "bench smoke $2"
 	else
-		echo "not ok $TAP_N - bench smoke $2"
-		TAP_FAILED=$((TAP_FAILED + 1))
+		not_ok "bench smoke $2"
 	fi
 }
 
 finish() {
-	echo "1..$TAP_N"
-	[ "$TAP_FAILED" = 0 ]
-	exit $?
+	tap_plan && exit 0
+	exit 1
 }
 
 fatal() {
 	if [ "$SMOKE" = 1 ]; then
-		tap fail "$*"
+		smoke fail "$*"
 		finish
 	fi
 	echo "bench: FAIL: $*" >&2
@@ -121,15 +117,15 @@ if [ "$SMOKE" = 1 ]; then
 	# The guest's own checks, numbered.
 	while IFS= read -r line; do
 		case $line in
-		"ok - bench smoke "*) tap ok "${line#ok - bench smoke }" ;;
-		"not ok - bench smoke "*) tap fail "${line#not ok - bench smoke }" ;;
+		"ok "*" - bench smoke "*) smoke ok "${line#* - bench smoke }" ;;
+		"not ok "*" - bench smoke "*) smoke fail "${line#* - bench smoke }" ;;
 		esac
 	done <"$WORK/guest.out"
 	grep '^guest-bench: FAILED' "$WORK/guest.out" >&2 || true
 	case $rc in
-	0) tap ok "guest run: clean kernel log, script passed" ;;
-	3) tap fail "guest run: the guest script failed (see $WORK/guest.out)" ;;
-	*) tap fail "guest run: failed (status $rc, console log $WORK/console.log)" ;;
+	0) smoke ok "guest run: clean kernel log, script passed" ;;
+	3) smoke fail "guest run: the guest script failed (see $WORK/guest.out)" ;;
+	*) smoke fail "guest run: failed (status $rc, console log $WORK/console.log)" ;;
 	esac
 fi
 if [ "$rc" != 0 ] && [ "$rc" != 3 ]; then
@@ -157,9 +153,9 @@ if [ "$SMOKE" = 1 ]; then
 	"$BIN" report "$OUT/raw.csv" "$OUT" "$OUT/machine.txt" >"$OUT/report.out" 2>&1 ||
 		report_rc=$?
 	if [ "$report_rc" = 0 ] && grep -q '^### Targets' "$OUT/results.md"; then
-		tap ok "report: $rows BENCH rows, no errors, tables and targets written"
+		smoke ok "report: $rows BENCH rows, no errors, tables and targets written"
 	else
-		tap fail "report: status $report_rc on $rows BENCH rows (see $OUT/report.out)"
+		smoke fail "report: status $report_rc on $rows BENCH rows (see $OUT/report.out)"
 	fi
 else
 	echo
@@ -175,15 +171,15 @@ if command -v gnuplot >/dev/null; then
 	gnuplot -e "scaling='$OUT/scaling.dat'; cost='$OUT/cost.dat'; outdir='$OUT'; stamp='$STAMP'" \
 		"$TOP/bench/plot.gp" 2>"$WORK/gnuplot.err" || prc=$?
 	if [ "$prc" = 0 ] && [ -s "$OUT/scaling.png" ] && [ -s "$OUT/cost.png" ]; then
-		[ "$SMOKE" = 1 ] && tap ok "plot: scaling.png and cost.png drawn"
+		[ "$SMOKE" = 1 ] && smoke ok "plot: scaling.png and cost.png drawn"
 		[ "$SMOKE" = 1 ] || echo "Plots: $OUT/scaling.png, $OUT/cost.png"
 	else
 		cat "$WORK/gnuplot.err" >&2
-		[ "$SMOKE" = 1 ] && tap fail "plot: gnuplot failed"
+		[ "$SMOKE" = 1 ] && smoke fail "plot: gnuplot failed"
 		[ "$SMOKE" = 1 ] || report_rc=1
 	fi
 else
-	[ "$SMOKE" = 1 ] && tap ok "plot # SKIP gnuplot not installed (gnuplot-nox)"
+	[ "$SMOKE" = 1 ] && smoke ok "plot # SKIP gnuplot not installed (gnuplot-nox)"
 	[ "$SMOKE" = 1 ] || echo "bench: gnuplot not installed (gnuplot-nox): no plots" >&2
 fi
 

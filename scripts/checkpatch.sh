@@ -6,7 +6,7 @@
 # that must break a rule says why at that line, for a reviewer to judge.
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/host-lib.sh"
 TOP=$(flakeid_top "$0")
 
 KSRC=$("$TOP/scripts/kernel-src.sh")

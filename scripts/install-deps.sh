@@ -6,7 +6,7 @@
 # Runs unattended as root (CI=true, no tty, no stdin).
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/host-lib.sh"
 
 # Kept in one list so CI and developers get the same set.  Why each one:
 #   linux-image-amd64   the kernel the guest boots (/boot/vmlinuz-*)

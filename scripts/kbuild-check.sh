@@ -9,7 +9,7 @@
 # valid) nor skips files that an earlier build left up to date.
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/host-lib.sh"
 TOP=$(flakeid_top "$0")
 
 mode=${1:-}

@@ -9,7 +9,7 @@
 # result is cached and reused while the tarball stays the same.
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/host-lib.sh"
 TOP=$(flakeid_top "$0")
 
 TARBALL=${KSRC_TARBALL:-/usr/src/linux-source-6.1.tar.xz}

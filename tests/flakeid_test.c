@@ -156,7 +156,7 @@ FIXTURE_TEARDOWN(flakeid)
 
 /* ---- configuration reporting ------------------------------------------ */
 
-/* main.sh loads the module without parameters: the header's defaults. */
+/* The suite (tests/main/guest.sh) loads the module without parameters. */
 TEST_F(flakeid, config_defaults)
 {
 	struct flakeid_config c;

@@ -21,6 +21,8 @@
 
 #include <linux/flakeid.h>
 
+#include "ids.h"
+
 #define SYSFS_DIR FLAKEID_SYSFS_DIR "/"
 
 /* Both ABIs must agree on the struct layouts (no implicit padding). */
@@ -56,15 +58,13 @@ static inline void fl_sleep_ms(long ms)
 		;
 }
 
-/* Write @val to a sysfs file; the byte count written or -errno. */
-static inline long fl_sysfs_write(const char *name, const char *val)
+/* Write @val to the file at @path (any sysfs file); bytes written or -errno. */
+static inline long fl_file_write(const char *path, const char *val)
 {
-	char path[256];
 	long ret;
 	int fd;
 
-	snprintf(path, sizeof(path), SYSFS_DIR "%s", name);
-	fd = open(path, O_WRONLY);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = write(fd, val, strlen(val));
@@ -74,15 +74,13 @@ static inline long fl_sysfs_write(const char *name, const char *val)
 	return ret;
 }
 
-/* Read a sysfs file into @buf with the trailing newline removed. */
-static inline int fl_sysfs_read(const char *name, char *buf, size_t len)
+/* Read the file at @path into @buf with the trailing newline removed. */
+static inline int fl_file_read(const char *path, char *buf, size_t len)
 {
-	char path[256];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), SYSFS_DIR "%s", name);
-	fd = open(path, O_RDONLY);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = read(fd, buf, len - 1);
@@ -95,6 +93,23 @@ static inline int fl_sysfs_read(const char *name, char *buf, size_t len)
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
 		buf[--n] = '\0';
 	return 0;
+}
+
+/* The same for one of the device's attributes, by name. */
+static inline long fl_sysfs_write(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), SYSFS_DIR "%s", name);
+	return fl_file_write(path, val);
+}
+
+static inline int fl_sysfs_read(const char *name, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), SYSFS_DIR "%s", name);
+	return fl_file_read(path, buf, len);
 }
 
 /* A numeric sysfs file; on any error returns INT64_MIN. */
@@ -235,25 +250,6 @@ static inline void fl_split(const struct fl_layout *l, uint64_t id,
 	f->ts = id;
 }
 
-static inline int fl_cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sort @ids in place; the number of adjacent duplicates. */
-static inline size_t fl_count_dups(uint64_t *ids, size_t n)
-{
-	size_t i, dups = 0;
-
-	qsort(ids, n, sizeof(*ids), fl_cmp_u64);
-	for (i = 1; i < n; i++)
-		if (ids[i] == ids[i - 1])
-			dups++;
-	return dups;
-}
-
 /*
  * Wait until the ID clock has passed floor_ms, i.e. every millisecond
  * handed out so far (borrowed ones included) is in the past.  Tests that
@@ -295,7 +291,7 @@ static inline long fl_sysfs_write_settled(const char *name, const char *val)
 #define FL_DEFAULT_LAYOUT "41:4:3:5:10"
 
 /*
- * Put the module back to its default configuration (the state main.sh
+ * Put the module back to its default configuration (the state tests/main/guest.sh
  * loads it in).  Returns 0 or the first -errno.
  */
 static inline int fl_restore_defaults(void)

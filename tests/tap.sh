@@ -9,6 +9,10 @@
 #   ok NAME, not_ok NAME, skip NAME
 #   check NAME CODE   evaluates CODE in a subshell: ok when it succeeds
 #   note TEXT         a "# TEXT" line
+#   tap_relay PREFIX FILE
+#                     another program's TAP lines in FILE as results of ours,
+#                     renumbered, named "PREFIX: NAME"; other lines pass
+#                     through, its plan is dropped
 #   tap_plan          the plan "1..N"; fails when any result failed
 #
 # The counters n, passed, failed and skipped are the caller's to read.
@@ -49,6 +53,17 @@ check() {
 
 note() {
 	echo "# $*"
+}
+
+tap_relay() {
+	while IFS= read -r tap_line; do
+		case $tap_line in
+		"ok "*) tap 0 "$1: ${tap_line#* - }" ;;
+		"not ok "*) tap 1 "$1: ${tap_line#* - }" ;;
+		1..*) ;;
+		*) echo "$tap_line" ;;
+		esac
+	done <"$2"
 }
 
 tap_plan() {

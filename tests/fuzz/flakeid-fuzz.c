@@ -39,7 +39,7 @@
 #include <sys/wait.h>
 
 #include <linux/flakeid.h>
-#include "../xorshift.h"
+#include "xorshift.h"
 
 #define NFILES		4
 #define BIGBUF_IDS	(FLAKEID_BATCH_MAX + 16)

@@ -4,7 +4,7 @@
 # a fake modprobe, run under each POSIX shell given (default: sh, and
 # busybox sh when present).  TAP on stdout.  The kernel's side (what a
 # floor_state write does to IDs) is the guest's to test
-# (guest-floor.sh); here: what the script stores, when, and what it hands
+# (guest.sh); here: what the script stores, when, and what it hands
 # the module.
 #
 #   floor-host.sh [SHELL...]

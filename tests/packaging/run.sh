@@ -15,7 +15,7 @@
 #      of reload the hooks and flakeid-floor see: clean cycles, a crash
 #      right after a load, configuration changes, a corrupt state, a failed
 #      save, a floor out of reach, no state directory
-#      (tests/packaging/guest-floor.sh); the same on the PREEMPT_RT kernel
+#      (tests/packaging/guest.sh); the same on the PREEMPT_RT kernel
 #      (its image unpacked under build/ too)
 #   4. dpkg-buildpackage -us -uc -b with a changelog entry newer than
 #      VERSION, lintian, install the five packages on the host,
@@ -30,7 +30,7 @@ set -u
 PARTS=" ${*:-host dkms guest deb} "
 want() { case $PARTS in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 cd "$TOP" || exit 1
 OUT=$TOP/build/packaging
@@ -90,7 +90,7 @@ check "one version: VERSION $VER, debian/changelog $deb_ver, every man page foot
 	 ! grep -h "^\.TH " userspace/man/* agent/*.8 packaging/*.8 | grep -v " \"flakeid $VER\" "'
 check "shell scripts parse (sh -n)" \
 	'for f in packaging/flakeid-floor packaging/dkms.sh packaging/build-deb.sh packaging/initramfs/flakeid \
-		tests/packaging/floor-host.sh tests/packaging/guest-floor.sh tests/tap.sh; do sh -n "$f" || exit 1; done &&
+		tests/packaging/floor-host.sh tests/packaging/guest.sh tests/tap.sh; do sh -n "$f" || exit 1; done &&
 	 bash -n tests/packaging/run.sh'
 if command -v systemd-analyze >/dev/null; then
 	# Only what the files say; the installed copies are verified in part 4.
@@ -201,7 +201,7 @@ fi
 
 # --- 3. the guest --------------------------------------------------------------
 # Stage /lib/modules/<ver> with the DKMS module and depmod's indexes, plus
-# the packaging files and kmod; run guest-floor.sh with them.
+# the packaging files and kmod; run guest.sh with them.
 guest() {
 	local krel=$1 kernel=$2 modsrc=$3 label=$4 st=$OUT/guest/$1 rc=0
 	local -a extra
@@ -238,7 +238,7 @@ guest() {
 	extra+=(--extra-file "$TOP/VERSION:/etc/flakeid-test-version")
 
 	tests/qemu/run-guest.sh --quiet --no-module --smp 2 --timeout 600 \
-		--kernel "$kernel" --main tests/packaging/guest-floor.sh \
+		--kernel "$kernel" --main tests/packaging/guest.sh \
 		--out "$OUT/guest-$krel.out" --log "$OUT/guest-$krel.log" \
 		"${extra[@]}" 2>"$OUT/guest-$krel.err" || rc=$?
 	relay "guest $label: " <"$OUT/guest-$krel.out"

@@ -58,7 +58,8 @@
 #include <sys/syscall.h>
 
 #include <linux/flakeid.h>
-#include "../xorshift.h"
+#include "flakeid_util.h"
+#include "xorshift.h"
 
 #define BATCH		4096
 #define ARENA		(1ULL << 30)	/* virtual room per reader */
@@ -332,44 +333,27 @@ static struct events ev;
 static int64_t max_offset_ms;	/* the furthest the wall clock went ahead */
 static int64_t epoch_fwd_ms;	/* all the later epochs added up */
 
-static int sysfs_write(const char *name, const char *fmt, ...)
+/* Write a formatted value to the sysfs file at @path; 0 or -errno. */
+__attribute__((format(printf, 2, 3)))
+static int sysfs_write(const char *path, const char *fmt, ...)
 {
-	char path[256], val[64];
+	char val[64];
 	va_list ap;
-	int fd, ret;
+	long ret;
 
 	va_start(ap, fmt);
 	vsnprintf(val, sizeof(val), fmt, ap);
 	va_end(ap);
-	snprintf(path, sizeof(path), "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, val, strlen(val)) < 0 ? -errno : 0;
-	close(fd);
-	return ret;
+	ret = fl_file_write(path, val);
+	return ret < 0 ? (int)ret : 0;
 }
 
-/* A sysfs file's first line, without the newline; "" on error. */
-static void sysfs_line(const char *name, char *buf, size_t len)
+/* A counter of the module's, 0 when it cannot be read. */
+static uint64_t counter(const char *name)
 {
-	int fd = open(name, O_RDONLY);
-	ssize_t n = -1;
+	uint64_t v = fl_sysfs_u64(name);
 
-	if (fd >= 0) {
-		n = read(fd, buf, len - 1);
-		close(fd);
-	}
-	buf[n > 0 ? n : 0] = 0;
-	buf[strcspn(buf, "\n")] = 0;
-}
-
-static uint64_t sysfs_u64(const char *name)
-{
-	char buf[64];
-
-	sysfs_line(name, buf, sizeof(buf));
-	return strtoull(buf, NULL, 10);
+	return v == UINT64_MAX ? 0 : v;
 }
 
 static int set_node(const char *field, unsigned int *slot, unsigned int val)
@@ -527,9 +511,9 @@ static void hotplug_event(void)
 
 static void add_module_counters(void)
 {
-	ev.module_steps_back += sysfs_u64(SYS "clock_steps_back");
-	ev.module_waits += sysfs_u64(SYS "waits");
-	ev.module_borrowed += sysfs_u64(SYS "borrowed_ms");
+	ev.module_steps_back += counter("clock_steps_back");
+	ev.module_waits += counter("waits");
+	ev.module_borrowed += counter("borrowed_ms");
 }
 
 /* Seconds on CLOCK_MONOTONIC: the soak steps the wall clock. */
@@ -581,7 +565,8 @@ static int64_t floor_saved_ms;	/* CLOCK_MONOTONIC when it was read */
 static int unload(char *floor, size_t len)
 {
 	add_module_counters();
-	sysfs_line(SYS "floor_state", floor, len);
+	if (fl_sysfs_read("floor_state", floor, len))
+		floor[0] = 0;
 	floor_saved_ms = clock_ms(CLOCK_MONOTONIC);
 	if (strncmp(floor, "floor_ms=", 9)) {
 		fprintf(stderr, "soak: floor_state reads \"%s\"\n", floor);

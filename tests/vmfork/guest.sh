@@ -60,7 +60,7 @@ fork)
 		echo "V error flakeid_vmfork exited $rc"
 		exit 1
 	fi
-	echo "V fenced-read $("$T/flakeid_decode" --read 1 2>&1 | head -n 1)"
+	echo "V fenced-read $("$T/flakeid_read" 1 2>&1 | head -n 1)"
 	# The operator's part: a new machine_id for a clone, a floor above the
 	# discarded run for a plain restore, then lift the fence.
 	new=$(fwcfg machine)

@@ -30,12 +30,12 @@
 set -u
 export LC_ALL=C	# one collation for sort, uniq and comm
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 HERE=$TOP/tests/vmfork
 HMP=$TOP/tests/qemu/hmp.py
 . "$TOP/tests/tap.sh"
-. "$TOP/tests/kernels/lib.sh"
+. "$TOP/tests/kernels/host-kernels.sh"
 
 KNAME=stock
 while [ $# -gt 0 ]; do

@@ -1,13 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# libflakeid and flakeid(1) against the real device, in the guest, as root,
-# after the module is loaded.  Prints TAP lines ("ok N - ...", "not ok N -
-# ...") and a plan; exits non-zero when anything failed.  Configuration
-# changes are undone before it exits.
+# libflakeid and flakeid(1) against the real device, in the guest, as root.
+# The guest side of the library's suite: run by tests/main/guest.sh with
+# the module loaded, or alone as the guest's /main.sh (userspace/tests/run.sh),
+# when it loads /flakeid.ko itself and unloads it at the end.  Prints TAP
+# lines ("ok N - ...", "not ok N - ...") and a plan; exits non-zero when
+# anything failed.  Configuration changes are undone before it exits.
 #
-#   guest.sh [DIR]     DIR holds the static binaries (default: this script's)
+#   guest.sh [DIR]     DIR holds the static binaries (default /userspace,
+#                      where userspace guest-install puts them)
 
-dir=${1:-$(cd "$(dirname "$0")" && pwd)}
+dir=${1:-/userspace}
 cli=$dir/flakeid
 lib=$dir/flakeid-guest-test
 hello=$dir/hello
@@ -15,19 +18,16 @@ tmp=${TMPDIR:-/tmp}/flakeid-guest.$$
 mkdir -p "$tmp" || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-fails=0
+# tap STATUS NAME (STATUS 0 passes) and the counters: tests/tap.sh, which
+# the guest runner puts in every guest as /tap.sh.
+. /tap.sh
 
-# tap STATUS NAME: STATUS 0 passes
-tap() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
+loaded_here=
+if [ ! -d /sys/module/flakeid ]; then
+	insmod /flakeid.ko
+	tap $? "insmod /flakeid.ko"
+	loaded_here=1
+fi
 
 # expect RC NEEDLE NAME -- CMD...: exit code RC and stderr holding NEEDLE on
 # one line
@@ -48,15 +48,8 @@ expect() {
 # --- the library (C): renumbered into this script's TAP stream
 "$lib" >"$tmp/lib" 2>&1
 rc=$?
-while IFS= read -r line; do
-	case $line in
-	"ok "*) tap 0 "lib: ${line#* - }" ;;
-	"not ok "*) tap 1 "lib: ${line#* - }" ;;
-	1..*) ;;
-	*) echo "$line" ;;
-	esac
-done <"$tmp/lib"
-[ "$rc" -eq 0 ] || [ "$fails" -gt 0 ] || tap 1 "lib: flakeid-guest-test exited $rc"
+tap_relay lib "$tmp/lib"
+[ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || tap 1 "lib: flakeid-guest-test exited $rc"
 
 # --- the command
 id=$("$cli")
@@ -246,6 +239,11 @@ else
 	tap 1 "examples/hello is installed in $dir"
 fi
 
+if [ -n "$loaded_here" ]; then
+	rmmod flakeid
+	tap $? "rmmod flakeid"
+fi
+
 echo "1..$n"
-echo "# userspace: $((n - fails)) passed, $fails failed"
-[ "$fails" -eq 0 ]
+echo "# userspace: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

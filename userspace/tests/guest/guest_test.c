@@ -23,8 +23,9 @@
 #include <unistd.h>
 
 #include "flakeid.h"
-#include "../tap.h"
-#include "../../../tests/xorshift.h"
+#include "ids.h"
+#include "tap.h"
+#include "xorshift.h"
 
 static int kfd = -1;	/* a plain fd for the kernel's own decode */
 
@@ -103,23 +104,6 @@ static void decode_parity(struct flakeid *h, const char *what)
 	   what, N);
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static size_t duplicates(uint64_t *ids, size_t n)
-{
-	size_t i, dup = 0;
-
-	qsort(ids, n, sizeof(*ids), cmp_u64);
-	for (i = 1; i < n; i++)
-		dup += ids[i] == ids[i - 1];
-	return dup;
-}
-
 static int64_t mono_ms(void)
 {
 	struct timespec ts;
@@ -180,7 +164,7 @@ static void threads_test(struct flakeid *h, const char *what)
 	ok(err == 0, "%s: %d threads x %d IDs: no error (%s)", what, THREADS,
 	   PER_THREAD, flakeid_strerror(err));
 	ok(order, "%s: each thread's IDs increase", what);
-	ok(duplicates(all, THREADS * PER_THREAD) == 0,
+	ok(fl_count_dups(all, THREADS * PER_THREAD) == 0,
 	   "%s: all %d IDs distinct", what, THREADS * PER_THREAD);
 	free(all);
 }
@@ -207,7 +191,7 @@ static void cache_tests(struct flakeid *h)
 		ret = flakeid_next(h, &ids[i]);
 	ok(ret == 0 && increasing(ids, N),
 	   "cache: %d IDs from one thread increase", N);
-	ok(duplicates(ids, N) == 0, "cache: %d IDs distinct", N);
+	ok(fl_count_dups(ids, N) == 0, "cache: %d IDs distinct", N);
 
 	/* next and batch mixed: cached IDs come first, order holds. */
 	ret = 0;
@@ -322,7 +306,7 @@ static void fork_tests(struct flakeid *h)
 		 * would hand out exactly the parent's next IDs. */
 		memcpy(all, parent, sizeof(parent));
 		memcpy(all + N + 1, child, sizeof(child));
-		bad += duplicates(all, 2 * N + 1) != 0;
+		bad += fl_count_dups(all, 2 * N + 1) != 0;
 	}
 	ok(bad == 0, "fork: the child's IDs never repeat the parent's cached block");
 	flakeid_set_cache(h, 0, 0);
@@ -794,7 +778,7 @@ int main(int argc, char **argv)
 		ret = flakeid_next(h, &ids[i]);
 	ok(ret == 0 && increasing(ids, N),
 	   "Go parity: %d IDs from flakeid_next, increasing", N);
-	ok(duplicates(ids, N) == 0, "Go parity: %d IDs all distinct", N);
+	ok(fl_count_dups(ids, N) == 0, "Go parity: %d IDs all distinct", N);
 	threads_test(h, "Go parity");
 
 	/* More than one ioctl can carry: split inside flakeid_batch. */

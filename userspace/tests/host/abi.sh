@@ -17,17 +17,8 @@ MAKE=${MAKE:-make}
 dir=$O/abi
 mkdir -p "$dir" || exit 1
 
-n=0
-fails=0
-tap() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		fails=$((fails + 1))
-	fi
-}
+# tap STATUS NAME and the counters (run from userspace/).
+. ../tests/tap.sh
 
 # try NAME CMD...: passes when CMD exits 0; its output shown as comments
 try() {
@@ -43,7 +34,7 @@ try() {
 compat() {
 	label=$1 libdir=$2
 	shift 2
-	if ! $CC "$@" -Wall -Wextra -Werror -pthread -Iinclude -Isrc -I../uapi \
+	if ! $CC "$@" -Wall -Wextra -Werror -pthread -Iinclude -Isrc -I../uapi -I../tests \
 		-o "$dir/abi-compat-$label" tests/host/abi_compat.c \
 		-L"$libdir" -lflakeid -ldl >"$dir/log" 2>&1; then
 		sed 's/^/# /' "$dir/log"
@@ -53,14 +44,7 @@ compat() {
 	LD_LIBRARY_PATH=$libdir "$dir/abi-compat-$label" \
 		"$libdir/libflakeid.so.1" >"$dir/out" 2>&1
 	rc=$?
-	while IFS= read -r line; do
-		case $line in
-		"ok "*) tap 0 "$label: ${line#* - }" ;;
-		"not ok "*) tap 1 "$label: ${line#* - }" ;;
-		1..*) ;;
-		*) echo "$line" ;;
-		esac
-	done <"$dir/out"
+	tap_relay "$label" "$dir/out"
 	[ "$rc" -eq 0 ] || tap 1 "$label: abi-compat exited $rc"
 }
 
@@ -141,5 +125,5 @@ else
 fi
 
 echo "1..$n"
-echo "# abi: $((n - fails)) passed, $fails failed"
-[ "$fails" -eq 0 ]
+echo "# abi: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

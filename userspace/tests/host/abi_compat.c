@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "../tap.h"
+#include "tap.h"
 
 struct parts_1_0 {
 	uint64_t id;

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "internal.h"
-#include "../tap.h"
+#include "tap.h"
 
 int __real_clock_gettime(clockid_t clk, struct timespec *ts);
 int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);

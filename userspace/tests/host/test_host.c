@@ -27,8 +27,8 @@
 #include "flakeid.h"
 #include "internal.h"
 #include "parse.h"
-#include "../tap.h"
-#include "../../../tests/xorshift.h"
+#include "tap.h"
+#include "xorshift.h"
 
 static struct flakeid_config layout(unsigned int t, unsigned int r,
 				    unsigned int a, unsigned int m,

@@ -4,9 +4,9 @@
 # fuzzer (64- and 32-bit), then trinity, then checks that the device still
 # issues valid increasing IDs and that the kernel reported nothing.
 #
-#   run-fuzz.sh [--kernel NAME] [--secs N] [--trinity-secs N] [--seed N]
+#   run.sh [--kernel NAME] [--secs N] [--trinity-secs N] [--seed N]
 #
-# NAME is a test kernel as in tests/kernels/check-kernels.sh (default
+# NAME is a test kernel as in tests/kernels/run.sh (default
 # debug: KASAN, UBSAN, lockdep, kmemleak).  --secs is each fuzzer run's
 # length (default 120), --trinity-secs trinity's (default 120).  trinity is
 # Debian's package, fetched with `apt-get download` and unpacked (with the
@@ -14,9 +14,9 @@
 # "N passed, N failed"; logs in build/fuzz/.
 set -u
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
-. "$TOP/tests/kernels/lib.sh"
+. "$TOP/tests/kernels/host-kernels.sh"
 
 KERNEL=debug SECS=120 TSECS=120 SEED=$(date +%s)
 while [ $# -gt 0 ]; do
@@ -68,16 +68,11 @@ start=$(date +%s)
 	--extra-file "$OUT/flakeid-fuzz32:/fuzz/flakeid-fuzz32" \
 	--extra-file "$OUT/config:/fuzz/config" "${EXTRA[@]}" \
 	--extra-file "$TOP/tests/kernels/kmemleak.sh:/kmemleak.sh" \
-	--main "$TOP/tests/fuzz/guest-fuzz.sh" \
+	--main "$TOP/tests/fuzz/guest.sh" \
 	--out "$OUT/results.txt" --log "$OUT/console.log" 2>"$OUT/run-guest.err"
 rc=$?
 grep -v '^FLAKEID-GUEST-DONE' "$OUT/results.txt"
-p=$(grep -c '^ok ' "$OUT/results.txt")
-f=$(grep -c '^not ok ' "$OUT/results.txt")
-if [ "$rc" != 0 ]; then
-	tail -n 3 "$OUT/run-guest.err" | sed 's/^/# /'
-	[ "$rc" = 1 ] && f=$((f + 1)) && echo "not ok - the guest run failed (console log: build/fuzz/console.log)"
-fi
+flakeid_guest_tally fuzz "$rc"
 echo "# fuzz run took $(( $(date +%s) - start ))s"
 echo "$p passed, $f failed"
 [ "$f" = 0 ] && [ "$p" -gt 0 ]

@@ -1,20 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest script for check-kernels.sh: runs the guest suite (/suite.sh, a copy
-# of tests/guest/main.sh) or, without one, the smoke (/smoke.sh); then, on a
-# kernel with kmemleak, scans for leaks (/kmemleak.sh): one of flakeid's
-# fails the run.
+# Guest script for tests/kernels/run.sh: runs the guest suite (/suite.sh, a
+# copy of tests/main/guest.sh); then, on a kernel with kmemleak, scans for
+# leaks (/kmemleak.sh): one of flakeid's fails the run.
 set -u
 
 echo "guest: $(uname -r), $(nproc) CPUs"
 # Forget what boot left behind, so only objects allocated from here on
 # are reported (no-op without kmemleak).
 sh /kmemleak.sh forget
-if [ -f /suite.sh ]; then
-	sh /suite.sh
-else
-	sh /smoke.sh
-fi
+sh /suite.sh
 rc=$?
 
 # 0: no leak of ours, 2: no kmemleak in this kernel; anything else (a

@@ -1,26 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # The guest test suite (run as /main.sh by the QEMU runner, as root, under
-# busybox).  Every result is one TAP line: "ok - ..." / "not ok - ...", plus
+# busybox).  Every result is one TAP line: "ok N - ..." / "not ok N - ...", plus
 # the kselftest programs' own lines.  A program that exits non-zero without
 # a "not ok" line crashed and gets one.  Order matters: the clock test in
 # flakeid_stress leaves the ID clock an hour ahead, so it runs last.
 
 T=/tests
+CLI=/userspace/flakeid
 KO=/flakeid.ko
 SYS=/sys/class/misc/flakeid
 DEV=/dev/flakeid
 DEFAULT_EPOCH=1704067200000
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-note() { echo "# $*"; }
-# result STATUS NAME, called as `result $? NAME`: $? is expanded before any
-# command substitution in NAME can change it.
-result() {
-	if [ "$1" = 0 ]; then ok "$2"; else not_ok "$2"; fi
-}
+# ok, not_ok, note, and tap STATUS NAME, called as `tap $? NAME`: $? is
+# expanded before any command substitution in NAME can change it.
+. /tap.sh
 
 loaded() { [ -d /sys/module/flakeid ]; }
 load() { insmod "$KO" "$@" 2>/tmp/insmod.err; }
@@ -61,23 +57,23 @@ note "flakeid guest suite on $(uname -r), $(nproc) CPUs"
 # --- load and basic device checks -----------------------------------------
 unload 2>/dev/null
 load
-result $? "insmod with default parameters"
+tap $? "insmod with default parameters"
 [ -c "$DEV" ]
-result $? "$DEV is a character device"
+tap $? "$DEV is a character device"
 [ "$(stat -c %a "$DEV")" = 444 ]
-result $? "$DEV has mode 0444 (got $(stat -c %a "$DEV" 2>/dev/null))"
+tap $? "$DEV has mode 0444 (got $(stat -c %a "$DEV" 2>/dev/null))"
 out=$(head -c 8 "$DEV" | od -An -tu8)
 set -- $out
 [ $# = 1 ] && [ "$1" -gt 0 ] 2>/dev/null
-result $? "head -c 8 $DEV | od -An -tu8 prints one ID ($out)"
-n=$(ids 1000 | sort -u | wc -l)
-[ "$n" = 1000 ]
-result $? "1000 IDs from head are distinct ($n)"
+tap $? "head -c 8 $DEV | od -An -tu8 prints one ID ($out)"
+cnt=$(ids 1000 | sort -u | wc -l)
+[ "$cnt" = 1000 ]
+tap $? "1000 IDs from head are distinct ($cnt)"
 
 # --- the functional tests, as a 64-bit and a 32-bit process -----------------
 run_prog flakeid_test
 reload
-result $? "reload between test programs"
+tap $? "reload between test programs"
 run_prog flakeid_test32
 
 # --- rmmod while a file is open -------------------------------------------
@@ -88,16 +84,16 @@ if rmmod flakeid 2>/tmp/rmmod.err; then
 	load
 else
 	loaded
-	result $? "rmmod refused while $DEV is open ($(tr "\n" " " </tmp/rmmod.err))"
+	tap $? "rmmod refused while $DEV is open ($(tr "\n" " " </tmp/rmmod.err))"
 fi
-n=$(head -c 16 <&7 | od -An -tu8 | wc -w)
-[ "$n" = 2 ]
-result $? "the open file still reads after the refused rmmod"
+cnt=$(head -c 16 <&7 | od -An -tu8 | wc -w)
+[ "$cnt" = 2 ]
+tap $? "the open file still reads after the refused rmmod"
 exec 7<&-
 rmmod flakeid
-result $? "rmmod accepted after the file is closed"
+tap $? "rmmod accepted after the file is closed"
 ! loaded && [ ! -e "$DEV" ]
-result $? "module and $DEV gone after rmmod"
+tap $? "module and $DEV gone after rmmod"
 
 # --- module parameters -------------------------------------------------------
 now_ms=$(($(date +%s) * 1000))
@@ -119,7 +115,7 @@ for p in "region_id=16" "app_id=8" "machine_id=32" "region_id=-1" \
 		unload
 	else
 		grep -q "Invalid argument" /tmp/insmod.err
-		result $? "insmod $p refused with EINVAL ($(tr "\n" " " </tmp/insmod.err))"
+		tap $? "insmod $p refused with EINVAL ($(tr "\n" " " </tmp/insmod.err))"
 	fi
 done
 
@@ -135,18 +131,19 @@ check_params() {
 	fi
 	got="$(cat $SYS/layout) $(cat $SYS/region_id) $(cat $SYS/app_id) $(cat $SYS/machine_id) $(cat $SYS/max_borrow_ms) $(cat $SYS/epoch_ms)"
 	[ "$got" = "$2 $3 $4 $5 $6 $7" ]
-	result $? "insmod $params: sysfs shows $got"
-	cfg=$("$T/flakeid_decode" --config | tr '\n' ' ')
-	echo "$cfg" | grep -q "epoch_ms=$7 layout=$2 region_id=$3 app_id=$4 machine_id=$5 max_borrow_ms=$6 "
-	result $? "insmod $params: FLAKEID_IOC_CONFIG agrees ($cfg)"
+	tap $? "insmod $params: sysfs shows $got"
+	# flakeid(1) reads the configuration with FLAKEID_IOC_CONFIG.
+	cfg=$("$CLI" config | tr '\n' ' ')
+	echo "$cfg" | grep -q "^region_id $3 app_id $4 machine_id $5 layout $2 epoch_ms $7 [^ ]* max_borrow_ms $6 "
+	tap $? "insmod $params: FLAKEID_IOC_CONFIG agrees ($cfg)"
 	id=$(ids 1)
-	line=$("$T/flakeid_decode" "$id")
-	echo "$line" | grep -q " region=$3 app=$4 machine=$5 "
-	result $? "insmod $params: IDs carry the ids ($line)"
-	ms=$(echo "$line" | sed -n 's/.* unix_ms=\([0-9]*\) .*/\1/p')
+	line=$("$CLI" decode --json "$id")
+	echo "$line" | grep -q "\"region_id\":$3,\"app_id\":$4,\"machine_id\":$5,"
+	tap $? "insmod $params: IDs carry the ids ($line)"
+	ms=$(echo "$line" | sed -n 's/.*"unix_ms":\([0-9]*\),.*/\1/p')
 	now=$(($(date +%s) * 1000))
 	[ -n "$ms" ] && [ "$ms" -gt $((now - 5000)) ] && [ "$ms" -lt $((now + 5000)) ]
-	result $? "insmod $params: IDs carry the current time ($ms vs $now)"
+	tap $? "insmod $params: IDs carry the current time ($ms vs $now)"
 	unload
 }
 check_params "region_id=3 app_id=5 machine_id=17 max_borrow_ms=500 epoch_ms=1700000000000" \
@@ -166,26 +163,26 @@ last=$(head -c 4000000 "$DEV" | tail -c 8 | od -An -tu8 | tr -d ' ')
 unload && load
 first=$(ids 1)
 [ -n "$last" ] && [ -n "$first" ] && [ "$first" -gt "$last" ]
-result $? "plain reload after borrowing: next ID $first > last $last"
+tap $? "plain reload after borrowing: next ID $first > last $last"
 
 # Save floor_ms, unload, set the clock back an hour, load with the floor.
 old=$(ids 1000 | tail -n 1)
 floor=$(cat $SYS/floor_ms)
 unload
-result $? "rmmod before the clock goes back"
+tap $? "rmmod before the clock goes back"
 t0=$(date +%s)
 date -s "@$((t0 - 3600))" >/dev/null
-result $? "date -s one hour back"
+tap $? "date -s one hour back"
 load "floor_ms=$floor"
-result $? "insmod floor_ms=$floor"
+tap $? "insmod floor_ms=$floor"
 lowest=$(ids 1000 | sort -n | head -n 1)
 [ -n "$old" ] && [ -n "$lowest" ] && [ "$lowest" -gt "$old" ]
-result $? "after the clock went back, reload with floor_ms: $lowest > $old"
+tap $? "after the clock went back, reload with floor_ms: $lowest > $old"
 ahead=$(cat $SYS/ahead_ms)
 [ "$ahead" -gt 3500000 ]
-result $? "the ID clock starts at the floor, an hour ahead (ahead_ms $ahead)"
+tap $? "the ID clock starts at the floor, an hour ahead (ahead_ms $ahead)"
 date -s "@$(($(date +%s) + 3600))" >/dev/null
-result $? "date -s restored"
+tap $? "date -s restored"
 unload
 
 # --- reloads with a changed configuration ----------------------------------
@@ -211,7 +208,7 @@ load_refused() {
 	grep -q "Invalid argument" /tmp/insmod.err &&
 		grep -q "floor_ms=" /tmp/dmesg.refused &&
 		! grep -q "region_id=" /tmp/dmesg.refused
-	result $? "$what: refused with EINVAL, the log names the floor ($(tail -n 1 /tmp/dmesg.refused | cut -c1-160))"
+	tap $? "$what: refused with EINVAL, the log names the floor ($(tail -n 1 /tmp/dmesg.refused | cut -c1-160))"
 }
 # Load with a saved state, read IDs, check every one is above $2.
 load_above() {
@@ -224,7 +221,7 @@ load_above() {
 	fi
 	low=$(ids 20000 | min_id)
 	[ -n "$low" ] && gt "$low" "$old"
-	result $? "$what: every new ID above the last load's ($low > $old)"
+	tap $? "$what: every new ID above the last load's ($low > $old)"
 	unload
 }
 
@@ -258,23 +255,23 @@ exhaust() {
 	i=0
 	: >/tmp/exh.last
 	while [ $i -lt 400 ]; do
-		"$T/flakeid_decode" --read 1 >/tmp/exh.id || break
+		"$T/flakeid_read" 1 >/tmp/exh.id || break
 		cp /tmp/exh.id /tmp/exh.last
 		i=$((i + 1))
 		sleep 0.05
 	done
 	[ "$(cat /tmp/exh.id)" = "read: EOVERFLOW" ]
-	result $? "layout $1: reads end in EOVERFLOW when the timestamp runs out ($(cat /tmp/exh.id))"
+	tap $? "layout $1: reads end in EOVERFLOW when the timestamp runs out ($(cat /tmp/exh.id))"
 	[ -s /tmp/exh.last ]
 }
 if exhaust 32:0:0:0:32; then
 	e0=$(cat $SYS/epoch_ms)
 	! echo $((e0 + 3000)) >$SYS/epoch_ms 2>/dev/null && [ "$(cat $SYS/epoch_ms)" = "$e0" ]
-	result $? "64-bit layout used up: epoch_ms 3 s later refused"
+	tap $? "64-bit layout used up: epoch_ms 3 s later refused"
 	! echo 33:0:0:0:31 >$SYS/layout 2>/dev/null && [ "$(cat $SYS/layout)" = 32:0:0:0:32 ]
-	result $? "64-bit layout used up: layout 33:0:0:0:31 refused"
-	[ "$("$T/flakeid_decode" --read 1)" = "read: EOVERFLOW" ]
-	result $? "64-bit layout used up: still EOVERFLOW"
+	tap $? "64-bit layout used up: layout 33:0:0:0:31 refused"
+	[ "$("$T/flakeid_read" 1)" = "read: EOVERFLOW" ]
+	tap $? "64-bit layout used up: still EOVERFLOW"
 	state=$(cat $SYS/floor_state)
 	unload
 	load_refused "reload after a 64-bit layout ran out (every ID used)" \
@@ -284,10 +281,10 @@ if exhaust 32:0:0:0:31; then
 	last=$(cat /tmp/exh.last)
 	state=$(cat $SYS/floor_state)
 	echo 33:0:0:0:31 >$SYS/layout
-	result $? "63-bit layout used up: a 33-bit timestamp accepted"
+	tap $? "63-bit layout used up: a 33-bit timestamp accepted"
 	next=$(ids 1000 | min_id)
 	[ -n "$next" ] && gt "$next" "$last"
-	result $? "63-bit layout used up, widened: new IDs above the old ($next > $last)"
+	tap $? "63-bit layout used up, widened: new IDs above the old ($next > $last)"
 	e0=$(cat $SYS/epoch_ms)
 	unload
 	load_above "reload after a 63-bit layout ran out, widened" "$last" \
@@ -303,14 +300,14 @@ load_refused "floor_ms beyond a 41-bit timestamp" floor_ms=9300000000000
 if load layout=44:0:0:0:20 floor_ms=9223372036853; then
 	ahead=$(cat $SYS/ahead_ms)
 	[ "$ahead" -gt 7000000000000 ]
-	result $? "floor_ms one below KTIME_MAX: accepted, the clock far ahead ($ahead)"
+	tap $? "floor_ms one below KTIME_MAX: accepted, the clock far ahead ($ahead)"
 	sleep 1
-	out=$(timeout -s KILL 5 "$T/flakeid_decode" --read 1)
+	out=$(timeout -s KILL 5 "$T/flakeid_read" 1)
 	[ "$out" = "read: EOVERFLOW" ]
-	result $? "at the end of kernel time a blocking read fails with EOVERFLOW, no stall ($out)"
+	tap $? "at the end of kernel time a blocking read fails with EOVERFLOW, no stall ($out)"
 	ahead2=$(cat $SYS/ahead_ms)
 	[ "$ahead2" -ge "$ahead" ]
-	result $? "the ID clock did not run back ($ahead2 >= $ahead)"
+	tap $? "the ID clock did not run back ($ahead2 >= $ahead)"
 	unload
 else
 	not_ok "insmod layout=44:0:0:0:20 floor_ms=9223372036853 ($(tr "\n" " " </tmp/insmod.err))"
@@ -319,7 +316,7 @@ fi
 # --- libflakeid and flakeid(1) against the device ---------------------------
 if [ -x /userspace/guest.sh ]; then
 	load
-	result $? "insmod for the userspace tests"
+	tap $? "insmod for the userspace tests"
 	sh /userspace/guest.sh /userspace
 	note "userspace suite exited with $?"
 	unload
@@ -329,7 +326,7 @@ fi
 
 # --- concurrency, faults, clock steps (last) ---------------------------------
 load
-result $? "insmod for the stress tests"
+tap $? "insmod for the stress tests"
 run_prog flakeid_stress
 
 # The clock test left the ID clock an hour ahead: unloading cannot wait,
@@ -337,23 +334,23 @@ run_prog flakeid_stress
 last=$(ids 1)
 dmesg >/tmp/dmesg.before
 unload
-result $? "rmmod with the ID clock an hour ahead"
+tap $? "rmmod with the ID clock an hour ahead"
 dmesg | tail -n +$(($(wc -l </tmp/dmesg.before) + 1)) >/tmp/dmesg.unload
 cat /tmp/dmesg.unload | sed 's/^/# dmesg: /'
 logged=$(sed -n 's/.*load with \(floor_ms=[0-9]* floor_epoch_ms=[0-9]* floor_layout=[0-9:]*\) .*/\1/p' /tmp/dmesg.unload | tail -n 1)
 [ -n "$logged" ]
-result $? "rmmod logged the floor to pass at the next load ($logged)"
+tap $? "rmmod logged the floor to pass at the next load ($logged)"
 if [ -n "$logged" ]; then
 	# shellcheck disable=SC2086 # one word per parameter
 	load $logged
 	first=$(ids 1)
 	[ -n "$first" ] && [ "$first" -gt "$last" ]
-	result $? "reload with the logged floor_ms: $first > $last"
+	tap $? "reload with the logged floor_ms: $first > $last"
 	unload
 fi
 
 dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN:|UBSAN:|KCSAN:|circular locking|lock state|sleeping function|general protection' >/tmp/dmesg.bad
 [ ! -s /tmp/dmesg.bad ]
-result $? "kernel log has no BUG/WARNING/lockdep/KASAN/UBSAN report"
+tap $? "kernel log has no BUG/WARNING/lockdep/KASAN/UBSAN report"
 sed 's/^/# /' /tmp/dmesg.bad
 exit 0

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest script (run as /main.sh by tests/qemu/run-guest.sh) for
-# tests/fuzz/run-fuzz.sh: loads the module, runs the purpose-written
+# tests/fuzz/run.sh: loads the module, runs the purpose-written
 # fuzzer (64- and 32-bit) and trinity against /dev/flakeid, then checks the
 # device still hands out valid, increasing IDs, that it unloads, and that
 # the kernel logged no report and kmemleak found no leak of ours.
@@ -50,7 +50,10 @@ if [ -x /usr/bin/trinity ]; then
 	cd /
 	# trinity stops on SIGINT with a summary; 124 is timeout's own status
 	# when it had to send the signal, which is the plan.
-	tail -n 25 /tmp/trinity.out | sed 's/^/# trinity: /'
+	# Its countdown is one line of \r-separated steps with no newline at
+	# the end: split it, or the next TAP line would be glued to it and
+	# never counted.
+	{ tail -n 25 /tmp/trinity.out; echo; } | tr '\r' '\n' | grep . | sed 's/^/# trinity: /'
 	ran=$(grep -oE '[0-9]+ iterations' /tmp/trinity.out | tail -n 1)
 	if grep -qE 'tainted|Bailing main loop|[Ee]rror' /tmp/trinity.out &&
 	   ! grep -q 'Kernel was tainted on startup' /tmp/trinity.out; then

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # Guest script (run as /main.sh by tests/qemu/run-guest.sh) for
-# tests/soak/run-soak.sh: loads the module and runs flakeid-soak with the
+# tests/soak/run.sh: loads the module and runs flakeid-soak with the
 # settings in /soak/config (SOAK_IDS, SOAK_SECS, SOAK_EVENT_MS, SEED).
 # TAP on stdout; the figures are flakeid-soak's own lines.
 set -u

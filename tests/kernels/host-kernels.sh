@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash disable=SC2034 # sets variables for its callers
-# Helpers for check-kernels.sh, the fuzz and the soak drivers (sourced):
+# Host-side helpers for tests/kernels/run.sh, the fuzz, soak and vmfork
+# drivers (sourced):
 # find a test kernel by name and build the module against it.  Needs TOP
 # (the tree) set by the caller.
 
@@ -100,4 +101,20 @@ flakeid_setup_guest_run() {
 	echo "not ok 1 - $what setup: $why"
 	echo "0 passed, 1 failed"
 	exit 1
+}
+
+# After the guest run of tests/$1 (run-guest.sh's exit status $2): its
+# results in build/$1/results.txt counted into p and f; a failed run
+# (status 1) is one failure more, with the runner's reason.
+flakeid_guest_tally() {
+	local out=$TOP/build/$1
+	p=$(grep -c '^ok ' "$out/results.txt")
+	f=$(grep -c '^not ok ' "$out/results.txt")
+	if [ "$2" != 0 ]; then
+		tail -n 3 "$out/run-guest.err" | sed 's/^/# /'
+		if [ "$2" = 1 ]; then
+			f=$((f + 1))
+			echo "not ok - the guest run failed (console log: build/$1/console.log)"
+		fi
+	fi
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * TAP output for the library's host and guest test programs: ok() prints
+ * TAP output for the C test programs (the library's host and guest tests,
+ * the benchmark's smoke run; the kselftest ones have the harness's): ok() prints
  * one "ok N - ..." or "not ok N - ..." line and returns the condition,
  * diag() a "# ..." line, tap_done() the plan and the exit status.
  */

@@ -1,11 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`: boot a guest on the target kernel, load flakeid.ko and show
-# it issuing and decoding IDs (tests/guest/demo.sh, run inside the guest).
+# it issuing and decoding IDs (tests/demo/guest.sh, run inside the guest).
 # Installs what is missing and builds what is needed first.
 set -eu
 
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 cd "$TOP"
 
@@ -22,18 +22,17 @@ if ! make --no-print-directory module KERNELRELEASE="$KERNELRELEASE" KDIR="$KDIR
 	exit 1
 fi
 
-# The demo may use the CLI and test programs that userspace/ and tests/
-# install into build/guest/; build them when their Makefiles know how.  A
-# failure there only costs the demo those programs.
+# The demo uses the CLI and test programs that userspace/ and tests/
+# install into build/guest/.  A failure there only costs the demo those
+# programs.
 rm -rf build/guest
 for d in userspace tests; do
-	flakeid_has_target "$d" guest-install || continue
 	if ! make --no-print-directory -C "$d" guest-install >"$LOGS/demo-$d.log" 2>&1; then
 		echo "demo: warning: $d guest-install failed (build/logs/demo-$d.log)" >&2
 	fi
 done
 
 # The guest's output streams to this terminal as it arrives.
-exec tests/qemu/run-guest.sh --main tests/guest/demo.sh \
+exec tests/qemu/run-guest.sh --main tests/demo/guest.sh \
 	--out "$LOGS/demo-results.txt" --log "$LOGS/demo-console.log" \
 	--timeout "${FLAKEID_GUEST_TIMEOUT:-300}"

@@ -16,7 +16,7 @@
 #   /lib/modprobe.d/flakeid-floor.conf
 #   /usr/bin/kmod, /usr/bin/flock and their libraries (busybox's modprobe
 #   ignores install/remove commands; busybox here has no flock)
-# and runs: run-guest.sh --no-module --main tests/packaging/guest-floor.sh
+# and runs: run-guest.sh --no-module --main tests/packaging/guest.sh
 #           --extra-file ... (one per file above)
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin

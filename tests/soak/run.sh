@@ -7,8 +7,8 @@
 # trying loads that must be refused), and once runs the timestamp field
 # out (EOVERFLOW) and widens the layout.  Zero duplicates required.
 #
-#   run-soak.sh [--ids N] [--secs MAX] [--event-ms MS] [--kernel NAME]
-#               [--smp N] [--mem SIZE] [--seed N] [--selftest]
+#   run.sh [--ids N] [--secs MAX] [--event-ms MS] [--kernel NAME]
+#          [--smp N] [--mem SIZE] [--seed N] [--selftest]
 #
 # Defaults: 10^8 IDs (SOAK_IDS), at most 3 hours (SOAK_SECS), an event
 # every ~200 ms, kernel debug, 8 vCPUs, 3 GiB.  The IDs are checked in the
@@ -18,9 +18,9 @@
 # finds both and nothing else.
 set -u
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
-. "$TOP/tests/kernels/lib.sh"
+. "$TOP/tests/kernels/host-kernels.sh"
 
 IDS=${SOAK_IDS:-100000000} SECS=${SOAK_SECS:-10800} EVENT_MS=200
 KERNEL=debug SMP=8 SMEM=3G SEED=$(date +%s) SELFTEST=
@@ -52,25 +52,17 @@ start=$(date +%s)
 	--extra-file "$TOP/build/kernels/$KERNEL/mod/flakeid.ko:/flakeid.ko" \
 	--extra-file "$OUT/flakeid-soak:/soak/flakeid-soak" \
 	--extra-file "$OUT/config:/soak/config" \
-	--main "$TOP/tests/soak/guest-soak.sh" \
+	--main "$TOP/tests/soak/guest.sh" \
 	--out "$OUT/results.txt" --log "$OUT/console.log" 2>"$OUT/run-guest.err" |
 	grep -v '^FLAKEID-GUEST-DONE'
 rc=${PIPESTATUS[0]}
 secs=$(( $(date +%s) - start ))
-p=$(grep -c '^ok ' "$OUT/results.txt")
-f=$(grep -c '^not ok ' "$OUT/results.txt")
-if [ "$rc" != 0 ]; then
-	tail -n 3 "$OUT/run-guest.err" | sed 's/^/# /'
-	if [ "$rc" = 1 ]; then
-		f=$((f + 1))
-		echo "not ok - the guest run failed (console log: build/soak/console.log)"
-	fi
-fi
+flakeid_guest_tally soak "$rc"
 result=$OUT/last-result.txt
 [ -n "$SELFTEST" ] && result=$OUT/selftest-result.txt
 {
 	echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
-	echo "command: make soak SOAK_IDS=$IDS  (tests/soak/run-soak.sh --ids $IDS)"
+	echo "command: make soak SOAK_IDS=$IDS  (tests/soak/run.sh --ids $IDS)"
 	echo "kernel: $KREL, $SMP vCPUs, $SMEM; wall time ${secs}s; seed $SEED"
 	grep '^soak: \(fetched\|events\|module saw\|verified\)' "$OUT/results.txt"
 	grep '^SOAK-RESULT' "$OUT/results.txt"

@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# Helpers shared by the bash scripts in scripts/ and tests/qemu/ (sourced,
-# not run).
-# They find the tree, pick the target kernel and probe Makefiles.
+# Host-side helpers shared by the bash scripts in scripts/, tests/ and
+# bench/ (sourced, not run; nothing here runs in a guest).
+# They find the tree and pick the target kernel.
 
-# The top of the work tree: lib.sh lives in scripts/, one level down.
+# The top of the work tree: host-lib.sh lives in scripts/, one level down.
 # (Bash only: every script here is bash.)
 FLAKEID_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 flakeid_top() {
@@ -42,14 +42,6 @@ flakeid_kernel_env() {
 		return 1
 	fi
 	export KERNELRELEASE KDIR
-}
-
-# Does DIR's Makefile define TARGET?  Reads make's database instead of
-# running anything (-n and -q still run $(MAKE) lines, so ask for a goal
-# that does not exist and only look at the rules printed).
-flakeid_has_target() {
-	[ -f "$1/Makefile" ] || return 1
-	make -C "$1" -pq __flakeid_no_such_goal__ 2>/dev/null | grep -q "^$2:"
 }
 
 flakeid_jobs() {

@@ -3,7 +3,7 @@
 # Build flakeid.ko against each test kernel and run the full guest suite on
 # it (`make check-kernels`).  TAP lines on stdout, then "N passed, N failed".
 #
-#   check-kernels.sh [KERNEL...]
+#   run.sh [KERNEL...]
 #
 # Kernels (default: stock rt debug kcsan):
 #   stock      Debian's linux-image-amd64, the default target
@@ -21,23 +21,24 @@
 # build-kernel.sh, debian-kernel.sh).
 set -u
 
-. "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/../../scripts/host-lib.sh"
 TOP=$(flakeid_top "$0")
 HERE=$TOP/tests/kernels
-. "$HERE/lib.sh"
+. "$HERE/host-kernels.sh"
 KERNELS=${*:-stock rt debug kcsan}
 
 . "$TOP/tests/tap.sh"
 
-# The suite's programs and scripts, installed into build/guest/ once.
+# The suite's programs and flakeid(1), installed into build/guest/ once.
 mkdir -p "$TOP/build"
-if ! make -s -C "$TOP/tests" guest-install >"$TOP/build/kernels-tests.log" 2>&1; then
+if ! { make -s -C "$TOP/tests" guest-install &&
+	make -s -C "$TOP/userspace" guest-install; } >"$TOP/build/kernels-tests.log" 2>&1; then
 	tail -n 20 "$TOP/build/kernels-tests.log" >&2
-	tap 1 "build the guest test programs (make -C tests guest-install)"
+	tap 1 "build the guest test programs (make -C tests guest-install, make -C userspace guest-install)"
 	echo "$passed passed, $failed failed"
 	exit 1
 fi
-SUITE=$TOP/tests/guest/main.sh
+SUITE=$TOP/tests/main/guest.sh
 
 for k in $KERNELS; do
 	out=$TOP/build/kernels/$k
@@ -57,15 +58,13 @@ for k in $KERNELS; do
 	fi
 	tap 0 "$k: module builds warning-free"
 
-	suite=()
-	[ -f "$SUITE" ] && suite=(--extra-file "$SUITE:/suite.sh")
 	start=$(date +%s)
 	"$TOP/tests/qemu/run-guest.sh" --quiet --kernel "$KIMAGE" --append "$APPEND" \
 		--mem "$MEM" --timeout "$TIMEOUT" --no-module \
 		--extra-file "$out/mod/flakeid.ko:/flakeid.ko" \
-		--extra-file "$HERE/smoke.sh:/smoke.sh" \
-		--extra-file "$HERE/kmemleak.sh:/kmemleak.sh" "${suite[@]}" \
-		--main "$HERE/guest-main.sh" --out "$out/results.txt" \
+		--extra-file "$SUITE:/suite.sh" \
+		--extra-file "$HERE/kmemleak.sh:/kmemleak.sh" \
+		--main "$HERE/guest.sh" --out "$out/results.txt" \
 		--log "$out/console.log" 2>"$out/run-guest.err"
 	rc=$?
 	secs=$(( $(date +%s) - start ))
