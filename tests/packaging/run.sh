@@ -6,8 +6,8 @@
 #
 #   1. flakeid-floor against a fake sysfs (tests/packaging/floor-host.sh)
 #   2. DKMS from this checkout for the Debian kernel under /lib/modules
-#      (make dkms-install / dkms-remove), and `dkms add <checkout>` + build
-#      for Debian's PREEMPT_RT 6.1 headers, unpacked under build/ (never
+#      (make dkms-install / dkms-remove), and `dkms add` of the shipped
+#      tree + build for Debian's PREEMPT_RT 6.1 headers, unpacked under build/ (never
 #      installed: they would become the tree's default kernel)
 #   3. the guest: boots that kernel, loads the DKMS-built module with
 #      modprobe from /lib/modules/<ver>/updates/dkms, checks the modprobe.d
@@ -172,19 +172,18 @@ elif ! want dkms; then
 	want guest && rt_fetch
 elif rt_fetch; then
 	note "DKMS: $RTK (PREEMPT_RT, headers in $RTHDR)"
-	# "From a checkout": dkms add copies the tree it is given to /usr/src.
-	co=$OUT/checkout
+	# dkms add copies the tree it is given to /usr/src: give it the tree
+	# the packages ship (make -C packaging install-dkms-src), whose
+	# dkms.conf carries VERSION; a checkout's is a template.
+	co=$OUT/dkms-src
 	rm -rf "$co"
-	mkdir -p "$co"
-	git ls-files -z --cached --others --exclude-standard |
-		xargs -0 sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' sh |
-		tar --null -T - -cf - | tar -xf - -C "$co"
 	{
-		dkms add "$co" &&
+		make -s -C packaging install-dkms-src DESTDIR="$co" SRCDIR= &&
+		dkms add "$co/flakeid-$VER" &&
 		dkms build -m flakeid -v "$VER" -k "$RTK" --kernelsourcedir "$RTHDR"
 	} >"$OUT/dkms-rt.log" 2>&1
 	rtko=$(find "/var/lib/dkms/flakeid/$VER/$RTK" -name 'flakeid.ko*' 2>/dev/null | head -n 1)
-	check "dkms add <checkout> + dkms build for $RTK (PREEMPT_RT headers)" '[ -n "$rtko" ]'
+	check "dkms add of the shipped source tree + dkms build for $RTK (PREEMPT_RT headers)" '[ -n "$rtko" ]'
 	if [ -z "$rtko" ]; then
 		grep -E 'error|Error' "$OUT/dkms-rt.log" /var/lib/dkms/flakeid/"$VER"/build/make.log 2>/dev/null |
 			head -n 8 | sed 's/^/#   /'
