@@ -294,7 +294,7 @@ static __attribute__((noinline)) int refill_next(struct flakeid *h,
 	c->coarse_ok = coarse && c->max_age_ns > coarse_lag_ns ?
 		coarse + c->max_age_ns - coarse_lag_ns : 0;
 	c->real_ok = 0;
-	/* fresh()'s coarse test in cache_next() needs the coarse pair. */
+	/* flakeid_next()'s hot path needs the coarse pair. */
 	if (c->coarse_ok && offset_mono == CLOCK_MONOTONIC_COARSE &&
 	    offset > 0 && (uint64_t)offset < UINT64_MAX - c->coarse_ok)
 		c->real_ok = c->coarse_ok + (uint64_t)offset;
