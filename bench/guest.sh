@@ -113,7 +113,12 @@ uuid_cost() {
 		;;
 	esac
 	bench cost -t "$COST_MS" -s "$SLICE_MS" -r "$2" "$1"
-	[ "$1" = uuid_time_uuidd ] && uuidd_stop
+	if [ "$1" = uuid_time_uuidd ]; then
+		# The library's cache against libuuid's, in one process.
+		bench cost -k uuidd_pair -t "$COST_MS" -s "$SLICE_MS" -r "$2" \
+			$(rotate $(($2 - 1)) lib_next_cached uuid_time_uuidd)
+		uuidd_stop
+	fi
 	rm -rf /var/lib/libuuid
 }
 
@@ -139,12 +144,19 @@ phase_cost() {
 
 phase_scale() {
 	say "scaling: threads $SCALE_THREADS, layouts default and wide-seq, $SCALE_REPS repetitions, ${SCALE_MS} ms each"
+	# uuidd runs throughout, for libuuid's line; it idles otherwise.
+	scale_uuid=uuid_time_uuidd
+	if ! uuidd_start; then
+		uuidd_stop
+		scale_uuid=
+		echo "guest-bench: uuidd not available, uuid_time_uuidd not scaled"
+	fi
 	r=1
 	while [ $r -le "$SCALE_REPS" ]; do
 		for l in $(rotate $((r - 1)) $LAYOUT_DEFAULT $LAYOUT_WIDE); do
 			set_layout "$l" || continue
 			for t in $SCALE_THREADS; do
-				for m in $(rotate $((r - 1)) $SCALE_MODES); do
+				for m in $(rotate $((r - 1)) $SCALE_MODES $scale_uuid); do
 					# Borrowed milliseconds would tax the next run.
 					bench settle
 					bench scale "$m" "$t" -t "$SCALE_MS" -r "$r"
@@ -153,6 +165,7 @@ phase_scale() {
 		done
 		r=$((r + 1))
 	done
+	uuidd_stop
 }
 
 phase_saturate() {

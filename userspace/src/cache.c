@@ -26,6 +26,8 @@ struct tcache {
 	uint64_t max_age_ns;
 	uint64_t coarse_ok;	/* CLOCK_MONOTONIC_COARSE up to which the
 				 * block is surely fresh; 0: never */
+	uint64_t real_ok;	/* the same for CLOCK_REALTIME_COARSE: coarse_ok
+				 * plus wall_offset; 0: never */
 	size_t pos, n, cap;
 	uint64_t *ids;
 };
@@ -42,13 +44,24 @@ static uint64_t coarse_lag_ns;	/* 0: no usable coarse clock */
 static clockid_t offset_mono = CLOCK_MONOTONIC;
 static clockid_t offset_real = CLOCK_REALTIME;
 static _Atomic uint64_t next_cache_id = 1;
+/*
+ * The vDSO's own entry where it is found (set once, before any handle's
+ * cache is on): a cached ID costs two clock reads, and the C library's
+ * wrapper around each is a good part of that.
+ */
+static flakeid__gettime_fn gettime = clock_gettime;
+
+static uint64_t ts_ns(const struct timespec *ts)
+{
+	return (uint64_t)ts->tv_sec * 1000000000u + (uint64_t)ts->tv_nsec;
+}
 
 static uint64_t clock_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	gettime(id, &ts);
+	return ts_ns(&ts);
 }
 
 static uint64_t now_ns(void)
@@ -110,8 +123,11 @@ uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns)
 
 static void setup_clock(void)
 {
+	flakeid__gettime_fn vdso = flakeid__vdso_gettime();
 	struct timespec res;
 
+	if (vdso)
+		gettime = vdso;
 	if (clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0 && res.tv_sec == 0)
 		coarse_lag_ns = flakeid__coarse_lag_ns((uint64_t)res.tv_nsec);
 	if (coarse_lag_ns && clock_getres(CLOCK_REALTIME_COARSE, &res) == 0) {
@@ -234,7 +250,8 @@ static int fresh(const struct tcache *c)
 	return now_ns() - c->fill_ns + ahead < c->max_age_ns;
 }
 
-static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
+static __attribute__((noinline)) int refill_next(struct flakeid *h,
+						  uint64_t cid, uint64_t *id)
 {
 	struct tcache *c = find_entry(cid);
 	size_t block, got = 0;
@@ -276,21 +293,65 @@ static int refill_next(struct flakeid *h, uint64_t cid, uint64_t *id)
 					     memory_order_relaxed);
 	c->coarse_ok = coarse && c->max_age_ns > coarse_lag_ns ?
 		coarse + c->max_age_ns - coarse_lag_ns : 0;
+	c->real_ok = 0;
+	/* flakeid_next()'s hot path needs the coarse pair. */
+	if (c->coarse_ok && offset_mono == CLOCK_MONOTONIC_COARSE &&
+	    offset > 0 && (uint64_t)offset < UINT64_MAX - c->coarse_ok)
+		c->real_ok = c->coarse_ok + (uint64_t)offset;
 	c->n = got;
 	c->pos = 1;
 	*id = c->ids[0];
 	return 0;
 }
 
-int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id)
+/* flakeid_next() when the hot path below does not serve the call. */
+static __attribute__((noinline)) int next_slow(struct flakeid *h,
+						uint64_t *id)
 {
-	struct tcache *c = tls_head;
+	uint64_t cid = atomic_load_explicit(&h->cache_id, memory_order_acquire);
 
-	if (__builtin_expect(c && c->cache_id == cid && fresh(c), 1)) {
+	if (!cid)
+		return flakeid__read_one(h, id);
+	return refill_next(h, cid, id);
+}
+
+/*
+ * Here rather than in device.c so the cached path is one function.  Its
+ * test is fresh()'s coarse one rearranged: mono + ahead <= coarse_ok is
+ * mono <= coarse_ok and real - wall_offset <= coarse_ok (ahead is then
+ * below max_age too, as mono never goes below the fill's coarse read).
+ * Anything else, the precise clock included, is next_slow()'s.  Under
+ * emulation the two vDSO calls are most of the cost.
+ */
+int flakeid_next(struct flakeid *h, uint64_t *id)
+{
+	struct timespec mono, real;
+	struct tcache *c;
+	uint64_t cid;
+
+	if (!h || !id)
+		return -EINVAL;
+	c = tls_head;
+	/* No cache, or a block the coarse test cannot serve: no clock here. */
+	if (!atomic_load_explicit(&h->cache_id, memory_order_relaxed) ||
+	    !c || !c->real_ok)
+		return next_slow(h, id);
+	/*
+	 * The clocks first, so only h and id live across the calls.
+	 * Monotonic first, see offset_at_fill().
+	 */
+	gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	gettime(CLOCK_REALTIME_COARSE, &real);
+	cid = atomic_load_explicit(&h->cache_id, memory_order_acquire);
+	c = tls_head;
+	/* cid 0 (the cache turned off since) never matches a filled entry. */
+	if (__builtin_expect(c->cache_id == cid && c->pos < c->n &&
+			     ts_ns(&mono) <= c->coarse_ok &&
+			     ts_ns(&real) <= c->real_ok, 1)) {
 		*id = c->ids[c->pos++];
 		return 0;
 	}
-	return refill_next(h, cid, id);
+	return next_slow(h, id);
 }
 
 size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n)

@@ -114,25 +114,14 @@ void flakeid_close(struct flakeid *h)
 	free(h);
 }
 
-static int read_one(struct flakeid *h, uint64_t *id)
+/* flakeid_next() without the cache; flakeid_next() is in cache.c. */
+int flakeid__read_one(struct flakeid *h, uint64_t *id)
 {
 	ssize_t n = read(h->fd, id, sizeof(*id));
 
 	if (n == (ssize_t)sizeof(*id))
 		return 0;
 	return n < 0 ? -errno : -EIO;
-}
-
-int flakeid_next(struct flakeid *h, uint64_t *id)
-{
-	uint64_t cid;
-
-	if (!h || !id)
-		return -EINVAL;
-	cid = atomic_load_explicit(&h->cache_id, memory_order_acquire);
-	if (cid)
-		return flakeid__cache_next(h, cid, id);
-	return read_one(h, id);
 }
 
 int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got)

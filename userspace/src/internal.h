@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "flakeid.h"
 
@@ -52,8 +53,11 @@ int flakeid__until_unknown(const struct flakeid *h);
 int flakeid__get_stats(struct flakeid *h, struct flakeid_stats *s,
 		       int ceiling);
 
+typedef int (*flakeid__gettime_fn)(clockid_t id, struct timespec *ts);
+flakeid__gettime_fn flakeid__vdso_gettime(void);
+
 uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns);
-int flakeid__cache_next(struct flakeid *h, uint64_t cid, uint64_t *id);
+int flakeid__read_one(struct flakeid *h, uint64_t *id);
 size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n);
 int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got);
 

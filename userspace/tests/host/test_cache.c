@@ -2,7 +2,8 @@
 /*
  * The per-thread cache (src/cache.c) on the host, under ASan and UBSan:
  * linked with --wrap so that fetches come from a counter instead of the
- * device and the clocks can be moved, it must drop a block when its age
+ * device and the clocks can be moved (the vDSO's clock_gettime() is not
+ * looked up, so every clock read goes through clock_gettime()), it must drop a block when its age
  * plus any forward step of the wall clock reaches max_age.  Prints TAP.
  */
 #include <errno.h>
@@ -19,6 +20,7 @@ int __real_clock_gettime(clockid_t clk, struct timespec *ts);
 int __wrap_clock_gettime(clockid_t clk, struct timespec *ts);
 int __wrap_flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n,
 			  size_t *got);
+flakeid__gettime_fn __wrap_flakeid__vdso_gettime(void);
 
 static int64_t elapsed_ns;	/* added to every clock: time passing */
 static int64_t step_ns;		/* added to the real-time clocks: a step */
@@ -42,6 +44,11 @@ int __wrap_clock_gettime(clockid_t clk, struct timespec *ts)
 	if (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE)
 		add_ns(ts, step_ns);
 	return 0;
+}
+
+flakeid__gettime_fn __wrap_flakeid__vdso_gettime(void)
+{
+	return NULL;
 }
 
 int __wrap_flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n,

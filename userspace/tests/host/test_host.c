@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -497,6 +498,46 @@ static void test_coarse_clock(void)
 	 */
 	printf("# coarse clock: tick %" PRIu64 " us, worst lag %" PRIu64 " us in %ld samples (%ld over two ticks), allowed %" PRIu64 " us\n",
 	       tick / 1000, worst / 1000, samples, over, bound / 1000);
+}
+
+/*
+ * The vDSO's clock_gettime(), which the cache calls directly: found on
+ * x86-64 when the kernel maps a vDSO, and reading the clocks the C
+ * library's clock_gettime() reads.
+ */
+static void test_vdso_clock(void)
+{
+	static const clockid_t ids[] = {
+		CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE, CLOCK_REALTIME,
+		CLOCK_REALTIME_COARSE,
+	};
+	flakeid__gettime_fn f = flakeid__vdso_gettime();
+	struct timespec a, v, b, res;
+	unsigned int i, good = 0;
+
+#if defined(__x86_64__) && defined(__LP64__)
+	if (!getauxval(AT_SYSINFO_EHDR)) {
+		ok(1, "vDSO clock # SKIP the kernel maps no vDSO");
+		return;
+	}
+	ok(f != NULL, "vDSO clock: __vdso_clock_gettime found");
+#else
+	ok(f == NULL, "vDSO clock: not used on this architecture");
+#endif
+	if (!f)
+		return;
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		/* A coarse clock is a tick behind; allow it on the low side. */
+		clock_getres(ids[i], &res);
+		clock_gettime(ids[i], &a);
+		if (f(ids[i], &v))
+			continue;
+		clock_gettime(ids[i], &b);
+		good += ts_ns(&a) <= ts_ns(&v) + ts_ns(&res) &&
+			ts_ns(&v) <= ts_ns(&b) + ts_ns(&res);
+	}
+	ok(good == i, "vDSO clock: monotonic, real-time and their coarse clocks agree with clock_gettime() (%u of %u)",
+	   good, i);
 }
 
 static char tmpdir[] = "/tmp/flakeid-host.XXXXXX";
@@ -1269,6 +1310,7 @@ int main(int argc, char **argv)
 	test_format();
 	test_strerror();
 	test_coarse_clock();
+	test_vdso_clock();
 	if (!mkdtemp(tmpdir)) {
 		perror("mkdtemp");
 		return 1;
