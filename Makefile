@@ -64,20 +64,20 @@ check-agent:
 # Three QEMU guests with the module and the agent lease node ids from a
 # 3-member etcd on the host; one loses its link, one is paused, past the
 # TTL: both fence, their ids move; clock steps, a stopped and a killed
-# agent, a restore, a clone; no ID is issued twice (agent/tests/fleet.sh).
+# agent, a restore, a clone; no ID is issued twice (agent/tests/fleet/run.sh).
 # `make check-fleet` is the shorter run `make check` does.
 check-fleet: module
 	$(Q)$(MAKE) -C agent
-	$(Q)FLEET_SIZE=check agent/tests/fleet.sh
+	$(Q)FLEET_SIZE=check agent/tests/fleet/run.sh
 
 fleet: module
 	$(Q)$(MAKE) -C agent
-	$(Q)agent/tests/fleet.sh
+	$(Q)agent/tests/fleet/run.sh
 
 # The same run, with each guest's timeline of states printed at the end.
 demo-fleet: module
 	$(Q)$(MAKE) -C agent
-	$(Q)FLEET_DEMO=1 agent/tests/fleet.sh
+	$(Q)FLEET_DEMO=1 agent/tests/fleet/run.sh
 
 # Everything: lint, host tests, the guest suite; ends with "N passed, N failed".
 check:

@@ -200,12 +200,12 @@ fi
 banner "flakeid-agent"
 suite "agent" "$LOGS/agent.log" make --no-print-directory -s check-agent
 
-# The fleet, check-sized (agent/tests/fleet.sh, FLEET_SIZE=check): three
+# The fleet, check-sized (agent/tests/fleet/run.sh, FLEET_SIZE=check): three
 # guests with the module and the agent, a 3-member etcd on the host, every
 # fault kind of `make fleet` once.
 banner "flakeid-agent fleet"
 if [ "$module_ok" = 1 ]; then
-	suite "fleet" "$LOGS/fleet.log" env FLEET_SIZE=check agent/tests/fleet.sh
+	suite "fleet" "$LOGS/fleet.log" env FLEET_SIZE=check agent/tests/fleet/run.sh
 else
 	fail "fleet (not run: the module did not build)"
 fi

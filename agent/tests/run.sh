@@ -10,7 +10,7 @@ set -u
 AGENT_DIR=$(cd "$(dirname "$0")/.." && pwd)
 TOP=$(cd "$AGENT_DIR/.." && pwd)
 . "$TOP/tests/tap.sh"
-. "$AGENT_DIR/tests/lib.sh"
+. "$AGENT_DIR/tests/etcd-cluster.sh"
 
 AGENT=$AGENT_DIR/build/flakeid-agent-san
 W=$TOP/build/agent-test

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # shellcheck shell=bash
-# Helpers of the agent's host tests (run.sh) and the fleet (fleet.sh),
+# Helpers of the agent's host tests (run.sh) and the fleet (fleet/run.sh),
 # sourced: a 3-member etcd on 127.0.0.1-3 (ETCD_DATA, W, EPS, PIDS and
 # ETCD_PID are the caller's), bounded waits.
 

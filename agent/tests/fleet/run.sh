@@ -41,10 +41,10 @@
 # FLEET_TTL (default 4), FLEET_SIZE.
 set -u
 
-AGENT_DIR=$(cd "$(dirname "$0")/.." && pwd)
+AGENT_DIR=$(cd "$(dirname "$0")/../.." && pwd)
 TOP=$(cd "$AGENT_DIR/.." && pwd)
 . "$TOP/tests/tap.sh"
-. "$AGENT_DIR/tests/lib.sh"
+. "$AGENT_DIR/tests/etcd-cluster.sh"
 
 W=$TOP/build/fleet
 ETCD_DATA=$W/etcd
@@ -117,7 +117,7 @@ note "three guests, a pool of two machine ids, ttl ${TTL}s"
 guest() {
 	local g=$1
 	shift
-	"$TOP/tests/qemu/run-guest.sh" --main "$AGENT_DIR/tests/fleet-guest.sh" \
+	"$TOP/tests/qemu/run-guest.sh" --main "$AGENT_DIR/tests/fleet/guest.sh" \
 		--smp 1 --mem 512M --qemu-arg -device --qemu-arg vmgenid \
 		--timeout $((SECS + 200)) --quiet --module "$TOP/flakeid.ko" \
 		--append "flakeid_fleet=$g flakeid_fleet_secs=$SECS" \
@@ -239,7 +239,7 @@ except ValueError:
 print(kvs[0].get("lease", "") if kvs else "")'
 }
 
-# Commands to a guest go through etcd (fleet-guest.sh reads its key).
+# Commands to a guest go through etcd (fleet/guest.sh reads its key).
 SEQ=0
 send() {	# send G WHAT [ARG]
 	SEQ=$((SEQ + 1))

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# /main.sh of a fleet guest (fleet.sh): loads the module fenced, runs
+# /main.sh of a fleet guest (fleet/run.sh): loads the module fenced, runs
 # flakeid-agent against the host's etcd (through QEMU's guestfwd), takes
 # IDs every quarter second for FLEET_SECS, reports its state every second
 # ("status ..." lines, read by the host while the guest runs), runs the
