@@ -11,8 +11,8 @@
 #   note TEXT         a "# TEXT" line
 #   tap_relay PREFIX FILE
 #                     another program's TAP lines in FILE as results of ours,
-#                     renumbered, named "PREFIX: NAME"; other lines pass
-#                     through, its plan is dropped
+#                     renumbered, named "PREFIX: NAME" (skips stay skips);
+#                     other lines pass through, its plan is dropped
 #   tap_plan          the plan "1..N"; fails when any result failed
 #
 # The counters n, passed, failed and skipped are the caller's to read.
@@ -58,6 +58,10 @@ note() {
 tap_relay() {
 	while IFS= read -r tap_line; do
 		case $tap_line in
+		"ok "*" # SKIP"*)
+			tap_line=${tap_line#* - }
+			skip "$1: ${tap_line%% # SKIP*}"
+			;;
 		"ok "*) tap 0 "$1: ${tap_line#* - }" ;;
 		"not ok "*) tap 1 "$1: ${tap_line#* - }" ;;
 		1..*) ;;

@@ -41,18 +41,6 @@ PKGS="flakeid flakeid-dkms libflakeid-dev libflakeid1 flakeid-agent"
 export DEBIAN_FRONTEND=noninteractive
 
 . "$TOP/tests/tap.sh"
-# Re-number another TAP stream's results into ours, NAME prefixed.
-relay() {
-	local prefix=$1 line
-	while IFS= read -r line; do
-		case $line in
-		"not ok "*) not_ok "$prefix${line#not ok * - }" ;;
-		"ok "*" # SKIP"*) skip "$prefix${line#ok * - }" ;;
-		"ok "*) ok "$prefix${line#ok * - }" ;;
-		"#"*) echo "$line" ;;
-		esac
-	done
-}
 finish() {
 	tap_plan
 	local rc=$?
@@ -101,7 +89,7 @@ if command -v systemd-analyze >/dev/null; then
 else
 	skip "systemd units: systemd-analyze not installed"
 fi
-relay "flakeid-floor: " < <(tests/packaging/floor-host.sh 2>"$OUT/floor-host.err")
+tap_relay "flakeid-floor" <(tests/packaging/floor-host.sh 2>"$OUT/floor-host.err")
 fi
 
 command -v dkms >/dev/null || { not_ok "dkms installed (scripts/install-deps.sh)"; finish; }
@@ -240,7 +228,7 @@ guest() {
 		--kernel "$kernel" --main tests/packaging/guest.sh \
 		--out "$OUT/guest-$krel.out" --log "$OUT/guest-$krel.log" \
 		"${extra[@]}" 2>"$OUT/guest-$krel.err" || rc=$?
-	relay "guest $label: " <"$OUT/guest-$krel.out"
+	tap_relay "guest $label" "$OUT/guest-$krel.out"
 	case $rc in
 	0|3) ;;
 	*) not_ok "guest $label ran to the end with a clean kernel log ($(tail -n 1 "$OUT/guest-$krel.err"))" ;;
