@@ -40,6 +40,8 @@ set -eu
 #   etcd-server         the 3-member etcd cluster of the agent's tests
 #   etcd-client         etcdctl: the agent's tests revoke leases, find the leader
 #   socat               the guests' forwarded connections to etcd (make fleet)
+#   golang-go rustc cargo  the Go and Rust bindings (bindings/), built offline
+#                       with Debian's toolchains (/usr/bin/go, /usr/bin/cargo)
 PACKAGES="linux-image-amd64 linux-headers-amd64 linux-source-6.1
 busybox-static qemu-system-x86 sparse gcc make libc6-dev gcc-multilib
 libc6-dev-i386 cpio gzip kmod bc flex bison libelf-dev libssl-dev perl
@@ -47,7 +49,8 @@ xz-utils pkg-config binutils coreutils findutils grep sed
 dkms debhelper dh-dkms dpkg-dev fakeroot lintian git
 uuid-dev uuid-runtime gnuplot-nox
 qemu-utils python3
-libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client socat"
+libcurl4-openssl-dev libjson-c-dev etcd-server etcd-client socat
+golang-go rustc cargo"
 
 # apt needs root; use sudo only when we are not root and it works without a
 # password prompt (there is no tty to type one into).

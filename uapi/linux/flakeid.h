@@ -181,8 +181,61 @@ struct flakeid_config {
 
 #define FLAKEID_CONFIG_SIZE_VER0	88
 
+/*
+ * UUIDv7 (RFC 9562) from the same generator
+ * -----------------------------------------
+ * FLAKEID_UUID7_DEVICE_PATH is a second device node: read(2) of 16*N bytes
+ * returns N UUIDs of 16 bytes each, in the RFC's byte order (big-endian), so
+ * memcmp() order is time order.  A length that is not a multiple of 16 but
+ * at least 16 is rounded down; 1..15 bytes is EINVAL.  Errors as for
+ * /dev/flakeid (EAGAIN, EOVERFLOW, EKEYEXPIRED for the ceiling and the
+ * fence, which apply to UUIDs as to IDs).  FLAKEID_IOC_UUID7_BATCH works
+ * on either node.  UUIDs from one open file strictly increase (memcmp
+ * order); a file's UUIDs and its 64-bit IDs are ordered separately.
+ *
+ * Fields (RFC 9562 section 5.7 and section 6.2, Method 1):
+ *   unix_ts_ms  48 bits  the ID clock, Unix milliseconds
+ *   ver          4 bits  7
+ *   rand_a      12 bits  counter bits 41..30
+ *   var          2 bits  0b10
+ *   rand_b      62 bits  counter bits 29..0, then 32 bits from the kernel's
+ *                        random number generator, fresh for every UUID
+ * The 42-bit counter has its top bit (the guard bit) clear, then a value
+ * drawn afresh for every millisecond, then the sequence number the shared
+ * allocator granted in that millisecond (the same sequence space the 64-bit
+ * IDs use, sequence_bits wide).  So no two UUIDs of one host share
+ * (unix_ts_ms, counter): uniqueness on a host is deterministic.  There is
+ * no node ID in a UUIDv7 (RFC 9562 section 6.4 puts embedded node IDs in
+ * UUIDv8): across hosts uniqueness rests on the random bits.
+ */
+#define FLAKEID_UUID7_DEVICE_PATH	"/dev/flakeid-uuid7"
+#define FLAKEID_UUID7_SIZE		16
+#define FLAKEID_UUID7_COUNTER_BITS	42
+
+/*
+ * FLAKEID_IOC_UUID7_BATCH - fetch up to @count UUIDs into the array at @uuids.
+ * @size:     sizeof(struct flakeid_uuid7_batch)
+ * @flags:    FLAKEID_BATCH_NONBLOCK, or 0
+ * @count:    in: UUIDs wanted, 0..FLAKEID_BATCH_MAX; out: UUIDs written
+ * @uuids:    user pointer to room for @count * FLAKEID_UUID7_SIZE bytes
+ * @reserved: must be zero
+ *
+ * Returns as FLAKEID_IOC_BATCH does, with UUIDs for IDs.
+ */
+struct flakeid_uuid7_batch {
+	__u32 size;
+	__u32 flags;
+	__u64 count;
+	__aligned_u64 uuids;
+	__u64 reserved;
+};
+
+#define FLAKEID_UUID7_BATCH_SIZE_VER0	32
+
 #define FLAKEID_IOC_BATCH	_IOWR(FLAKEID_IOC_TYPE, 0x01, struct flakeid_batch)
 #define FLAKEID_IOC_DECODE	_IOWR(FLAKEID_IOC_TYPE, 0x02, struct flakeid_decode)
 #define FLAKEID_IOC_CONFIG	_IOWR(FLAKEID_IOC_TYPE, 0x03, struct flakeid_config)
+#define FLAKEID_IOC_UUID7_BATCH	_IOWR(FLAKEID_IOC_TYPE, 0x04, \
+				      struct flakeid_uuid7_batch)
 
 #endif /* _UAPI_LINUX_FLAKEID_H */
