@@ -40,7 +40,7 @@ import (
 type Generator struct {
 	mu    sync.RWMutex // Close takes it for writing, every call for reading
 	fd    int          // -1 once closed
-	path  string
+	path  string       // "" in a zero Generator, which is closed
 	sysfs string
 	last  atomic.Uint64 // the largest ID handed out, for Stats
 }
@@ -72,7 +72,7 @@ func OpenPath(path string) (*Generator, error) {
 func (g *Generator) Close() error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.fd < 0 {
+	if g.fd < 0 || g.path == "" {
 		return nil
 	}
 	err := syscall.Close(g.fd)
@@ -87,7 +87,8 @@ func (g *Generator) Close() error {
 // ErrClosed; release with g.mu.RUnlock.
 func (g *Generator) acquire(op string) (int, error) {
 	g.mu.RLock()
-	if g.fd < 0 {
+	// A zero Generator's fd is 0, stdin: never use it.
+	if g.fd < 0 || g.path == "" {
 		g.mu.RUnlock()
 		return -1, newError(op, g.path, syscall.EBADF)
 	}

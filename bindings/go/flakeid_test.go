@@ -354,6 +354,16 @@ func TestClosed(t *testing.T) {
 	}
 }
 
+func TestZeroGenerator(t *testing.T) {
+	var g Generator
+	if _, err := g.Generate(); !errors.Is(err, ErrClosed) {
+		t.Errorf("Generate on a zero Generator: %v, want ErrClosed", err)
+	}
+	if err := g.Close(); err != nil {
+		t.Errorf("Close on a zero Generator: %v", err)
+	}
+}
+
 // A sysfs directory of our own: the parsing of every counter file.
 func TestReadStatsFiles(t *testing.T) {
 	dir := t.TempDir()
