@@ -3,7 +3,8 @@
 // bindings/tests), skipped elsewhere.  Some take settings from the guest
 // script: FLAKEID_TEST_LAYOUT and FLAKEID_TEST_EPOCH_MS (the module was
 // loaded with that layout and epoch: decode parity with decode.tsv),
-// FLAKEID_TEST_OVERFLOW=1 (the timestamp field is used up).
+// FLAKEID_TEST_OVERFLOW=1 (the timestamp field is used up),
+// FLAKEID_TEST_ABSENT=1 (the module is not loaded).
 
 package flakeid
 
@@ -354,5 +355,18 @@ func TestDeviceOverflow(t *testing.T) {
 	}
 	if _, err := g.GenerateBatch(5); !errors.Is(err, ErrOverflow) {
 		t.Errorf("GenerateBatch with the timestamp used up: %v, want ErrOverflow", err)
+	}
+}
+
+func TestDeviceAbsent(t *testing.T) {
+	if os.Getenv("FLAKEID_TEST_ABSENT") != "1" {
+		t.Skip("FLAKEID_TEST_ABSENT not set")
+	}
+	g, err := Open()
+	if g != nil || !errors.Is(err, ErrNoDevice) || !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("Open() with the module unloaded: %v, %v; want ErrNoDevice", g, err)
+	}
+	if _, err := OpenConfig(*NewConfig(0, 0, 0)); !errors.Is(err, ErrNoDevice) {
+		t.Errorf("OpenConfig with the module unloaded: %v, want ErrNoDevice", err)
 	}
 }
