@@ -1,10 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The Go binding's host tests, as TAP lines (run by `make check-host`, which
-# sets the Go environment).  gofmt and vet clean; each example under
-# examples/ builds and differs from its Go Snowflake library original in
-# exactly its two "migrated" lines (the import and the constructor); then
-# go test, whose device tests skip without /dev/flakeid.
+# sets the Go environment).  gofmt and vet clean; the standard library
+# only; each example under examples/ builds, and builds against the Go
+# Snowflake library's API with its two "migrated" lines (the import and
+# the constructor) put back; then go test but the device tests, which run
+# in the guest.
 cd "$(dirname "$0")" || exit 2
 GO=${GO:-go}
 n=0 failed=0
@@ -47,15 +48,32 @@ done)
 [ -z "$extra" ]
 result $? "package imports ($imports) within os, syscall, unsafe, encoding/binary, time, errors, sync"
 
+# Each example twice: as it is, against this package; and with its two
+# "migrated" lines put back (the import, NewGenerator for OpenConfig)
+# against the Go library's API (testdata/golib), in a scratch module.
+orig=${GOCACHE:-/tmp}/../golib-examples
+rm -rf "$orig"
+mkdir -p "$orig/goflakeid"
+cp testdata/golib/goflakeid.go "$orig/goflakeid/"
+printf 'module golibcheck\n\ngo 1.19\n' >"$orig/go.mod"
 for d in examples/*/; do
 	name=$(basename "$d")
 	marked=$(grep -c '// migrated' "$d/main.go")
-	[ "$marked" = 2 ] && grep -q '^	goflakeid "flakeid.dev/flakeid" // migrated' "$d/main.go"
-	result $? "example $name: only the import and the constructor changed ($marked lines marked)"
+	[ "$marked" = 2 ] && grep -q '^	goflakeid "flakeid.dev/flakeid" // migrated' "$d/main.go" &&
+		grep -q 'goflakeid\.OpenConfig(.*// migrated' "$d/main.go"
+	result $? "example $name: two lines marked migrated, the import and the constructor ($marked marked)"
 	out=$("$GO" build -o /dev/null "./$d" 2>&1)
 	rc=$?
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	result $rc "example $name builds"
+	result $rc "example $name builds against flakeid.dev/flakeid"
+	mkdir -p "$orig/$name"
+	sed -e 's#^	goflakeid "flakeid.dev/flakeid" // migrated.*#	"golibcheck/goflakeid"#' \
+		-e '/\/\/ migrated/s/goflakeid\.OpenConfig(/goflakeid.NewGenerator(/' \
+		"$d/main.go" >"$orig/$name/main.go"
+	out=$(cd "$orig" && "$GO" build -o /dev/null "./$name" 2>&1)
+	rc=$?
+	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
+	result $rc "example $name with those two lines put back builds against the Go library's API"
 done
 
 # The device tests run in the guest (bindings/tests); here the rest.
