@@ -27,7 +27,7 @@ echo "# $("$GO" version)"
 
 out=$(gofmt -l . 2>&1)
 [ -z "$out" ]
-result $? "gofmt -l prints nothing${out:+ (}$(echo $out)${out:+)}"
+result $? "gofmt -l prints nothing$([ -z "$out" ] || echo " ($out)" | tr '\n' ' ')"
 
 "$GO" vet ./... >/tmp/flakeid-go-vet.$$ 2>&1
 rc=$?
@@ -40,7 +40,7 @@ result $rc "go vet ./..."
 # errors, sync).
 deps=$("$GO" list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./... | grep -v '^flakeid.dev/flakeid')
 [ -z "$deps" ]
-result $? "only the standard library${deps:+: }$(echo $deps)"
+result $? "only the standard library$([ -z "$deps" ] || echo ": $deps" | tr '\n' ' ')"
 imports=$("$GO" list -f '{{join .Imports " "}}' .)
 extra=$(for i in $imports; do
 	case $i in os | syscall | unsafe | encoding/binary | time | errors | sync | sync/atomic) ;; *) echo "$i" ;; esac

@@ -11,7 +11,7 @@
 # name.  POSIX sh: runs on the host and under busybox in the guest.
 rc=$1
 sfx=${2:-}
-n=0 bad=0 skipped= lastlog= inrun=
+n=0 bad=0 skipped='' lastlog='' inrun=''
 
 emit() {
 	n=$((n + 1))
@@ -38,7 +38,7 @@ while IFS= read -r line; do
 		echo "# $line"
 		continue
 		;;
-	"=== RUN "* | "=== CONT "*) lastlog= inrun=1 ;;
+	"=== RUN "* | "=== CONT "*) lastlog='' inrun=1 ;;
 	"--- "*) inrun= ;;
 	esac
 	flush_skip

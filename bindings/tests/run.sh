@@ -31,6 +31,7 @@ LOGS=$TOP/build/logs
 STAGE=$TOP/build/bindings/guest
 RESULTS=$LOGS/bindings-guest-results.txt
 mkdir -p "$LOGS"
+# shellcheck source=tests/tap.sh
 . "$TOP/tests/tap.sh"
 
 if [ $# -gt 0 ]; then
