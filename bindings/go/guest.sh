@@ -75,10 +75,15 @@ done </tmp/go-binding.groups
 rmmod flakeid 2>/dev/null
 restore_clock
 
-# A 32-bit timestamp field whose end is 2 s away, then 3 s of waiting.
-e=$(($(date +%s) * 1000 - 4294967296 + 2000))
+# A 32-bit timestamp field whose end is 3 s away; wait (up to 10 s) for
+# reads to start failing.
+e=$(($(date +%s) * 1000 - 4294967296 + 3000))
 if insmod "$KO" layout=32:0:0:0:32 "epoch_ms=$e" 2>/tmp/go-binding.insmod; then
-	sleep 3
+	i=0
+	while [ $i -lt 100 ] && head -c 8 /dev/flakeid >/dev/null 2>&1; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	FLAKEID_TEST_OVERFLOW=1 GO_SUFFIX=" [32:0:0:0:32, used up]" gotest -test.run '^TestDeviceOverflow$'
 	rmmod flakeid
 else
