@@ -157,6 +157,14 @@ soak:
 soak-selftest:
 	$(Q)tests/soak/run.sh --ids 1000000 --secs 120 --selftest
 
+# Language bindings (bindings/): each binding's host tests, then one guest
+# running every binding's device tests (bindings/tests/run.sh, which says
+# how to add a binding).  TAP lines; exits 1 on a failure.
+.PHONY: check-bindings
+
+check-bindings: module
+	$(Q)bindings/tests/run.sh
+
 # VM restore and clone
 # A running guest (QEMU, -device vmgenid) saved to a file, restored once and
 # cloned twice: each copy fences itself, then issues again under a new

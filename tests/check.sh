@@ -4,8 +4,9 @@
 #   deps, kernel files, module build, lint (checkpatch, sparse, W=1), host
 #   tests (userspace check-host), test build (tests guest-install), the
 #   guest suite in QEMU (tests/main/guest.sh), VM restore and clone
-#   (tests/vmfork/), the example, the benchmark smoke, the agent against
-#   etcd, the agent fleet in QEMU (check-sized), packaging, the guest suite
+#   (tests/vmfork/), the language bindings (bindings/tests/), the
+#   example, the benchmark smoke, the agent against etcd, the agent fleet
+#   in QEMU (check-sized), packaging, the guest suite
 #   on the PREEMPT_RT and debug kernels (VM restore and clone skips on the
 #   debug kernel), then the fuzzers, the soak and its self-test on the
 #   debug kernel.
@@ -180,6 +181,15 @@ fi
 banner "VM restore and clone"
 if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
 	suite "vmfork" "$LOGS/vmfork.log" tests/vmfork/run.sh
+fi
+
+# The Go binding (and every other under bindings/): host tests, then one
+# guest running each binding's device tests (bindings/tests/run.sh).
+banner "language bindings"
+if [ "$module_ok" = 1 ]; then
+	suite "bindings" "$LOGS/bindings.log" bindings/tests/run.sh
+else
+	fail "bindings (not run: the module did not build)"
 fi
 
 banner "example program (pkg-config)"
