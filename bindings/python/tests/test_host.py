@@ -80,7 +80,9 @@ class IoctlNumbers(unittest.TestCase):
                         ' (unsigned long)FLAKEID_IOC_BATCH, (unsigned long)FLAKEID_IOC_DECODE,'
                         ' (unsigned long)FLAKEID_IOC_CONFIG, sizeof(struct flakeid_batch),'
                         ' sizeof(struct flakeid_decode), sizeof(struct flakeid_config)); }\n')
-            subprocess.run([cc, "-I", UAPI, "-o", os.path.join(d, "n"), src], check=True)
+            r = subprocess.run([cc, "-I", UAPI, "-o", os.path.join(d, "n"), src],
+                               capture_output=True, text=True)
+            self.assertEqual(r.returncode, 0, f"{cc} failed: {r.stderr}")
             out = subprocess.run([os.path.join(d, "n")], check=True, capture_output=True, text=True).stdout
         ours = [_uapi.IOC_BATCH, _uapi.IOC_DECODE, _uapi.IOC_CONFIG,
                 _uapi.BATCH.size, _uapi.DECODE.size, _uapi.CONFIG.size]
