@@ -7,7 +7,7 @@
 # for the decode groups, and puts both back before it ends.
 #   1. every test binary at the defaults (fence alone: it fences the device);
 #   2. decode parity: for each epoch and layout of decode.tsv, the module
-#      reloaded with them (the clock set just after the epoch, so a 32-bit
+#      reloaded with them (the clock set seconds after the epoch, so a 32-bit
 #      timestamp field is not yet used up) and the kernel's decode checked
 #      against decode_with() on every row of the group;
 #   3. the timestamp field used up: EOVERFLOW is Error::Overflow.
@@ -49,7 +49,8 @@ restore_clock() { date -s "@$((t0 + $(up) - u0))" >/dev/null; }
 grep -v '^#' "$TSV" | grep . | cut -f1,2 | sort -u | tr '\t' ' ' >/tmp/rust.groups
 while read -r epoch layout; do
 	rmmod flakeid 2>/dev/null
-	date -s "@$((epoch / 1000 + 10))" >/dev/null
+	# The kernel refuses a wall clock below the uptime (epoch 0).
+	date -s "@$((epoch / 1000 + $(up) + 10))" >/dev/null
 	if insmod "$KO" "layout=$layout" "epoch_ms=$epoch" 2>/tmp/insmod.err; then
 		export FLAKEID_TEST_LAYOUT="$layout"
 		rtest device " [$layout, epoch $epoch]" --exact decode_agrees_with_the_kernel
