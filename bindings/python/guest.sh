@@ -23,8 +23,8 @@ export PYTHONPATH=$D/src
 pytest() {
 	sfx=$1
 	shift
-	(cd "$D/tests" && "$D/runtime/python3" -S -m unittest -v "$@") >/tmp/py.out 2>&1
-	sh "$D/unittest-tap.sh" $? "$sfx" </tmp/py.out >/tmp/py.tap
+	(cd "$D/tests" && "$D/runtime/python3" -S -m unittest -v "$@") >/tmp/py-binding.out 2>&1
+	sh "$D/unittest-tap.sh" $? "$sfx" </tmp/py-binding.out >/tmp/py-binding.tap
 	while IFS= read -r l; do
 		case $l in
 		"ok "*" # SKIP"*)
@@ -36,7 +36,7 @@ pytest() {
 		"not ok "*) not_ok "${l#* - }" ;;
 		*) echo "$l" ;;
 		esac
-	done </tmp/py.tap
+	done </tmp/py-binding.tap
 }
 
 note "Python binding: $("$D/runtime/python3" -S -c 'import sys; print(sys.version.split()[0])'), runtime $(du -sh "$D/runtime" | cut -f1)"
@@ -47,7 +47,7 @@ t0=$(date +%s)
 u0=$(up)
 restore_clock() { date -s "@$((t0 + $(up) - u0))" >/dev/null; }
 
-grep -v '^#' "$TSV" | grep . | cut -f1,2 | sort -u | tr '\t' ' ' >/tmp/py.groups
+grep -v '^#' "$TSV" | grep . | cut -f1,2 | sort -u | tr '\t' ' ' >/tmp/py-binding.groups
 while read -r epoch layout; do
 	rmmod flakeid 2>/dev/null
 	# The kernel refuses a wall clock below the uptime (epoch 0).
@@ -59,7 +59,7 @@ while read -r epoch layout; do
 	else
 		not_ok "insmod layout=$layout epoch_ms=$epoch ($(cat /tmp/insmod.err))"
 	fi
-done </tmp/py.groups
+done </tmp/py-binding.groups
 rmmod flakeid 2>/dev/null
 restore_clock
 

@@ -20,8 +20,13 @@ TSV=/bindings/testdata/decode.tsv
 rtest() {
 	b=$1 sfx=$2
 	shift 2
-	"$D/$b" --show-output "$@" >/tmp/rust.out 2>&1
-	sh "$D/cargo-tap.sh" $? "$b" "$sfx" </tmp/rust.out >/tmp/rust.tap
+	# One test at a time: libtest then names a test before running it, so
+	# a hang shows which; the timeout turns it into a failure.
+	timeout -s KILL "${RUST_TEST_TIMEOUT:-300}" "$D/$b" --show-output --test-threads=1 "$@" \
+		>/tmp/rs-binding.out 2>&1
+	rc=$?
+	[ $rc = 137 ] && echo "killed after ${RUST_TEST_TIMEOUT:-300} s" >>/tmp/rs-binding.out
+	sh "$D/cargo-tap.sh" $rc "$b" "$sfx" </tmp/rs-binding.out >/tmp/rs-binding.tap
 	while IFS= read -r l; do
 		case $l in
 		"ok "*" # SKIP"*)
@@ -33,7 +38,7 @@ rtest() {
 		"not ok "*) not_ok "${l#* - }" ;;
 		*) echo "$l" ;;
 		esac
-	done </tmp/rust.tap
+	done </tmp/rs-binding.tap
 }
 
 note "Rust binding: $(for b in vectors host ioctl_numbers device fence; do "$D/$b" --list 2>/dev/null; done | grep -c ': test$') tests"
@@ -46,7 +51,7 @@ t0=$(date +%s)
 u0=$(up)
 restore_clock() { date -s "@$((t0 + $(up) - u0))" >/dev/null; }
 
-grep -v '^#' "$TSV" | grep . | cut -f1,2 | sort -u | tr '\t' ' ' >/tmp/rust.groups
+grep -v '^#' "$TSV" | grep . | cut -f1,2 | sort -u | tr '\t' ' ' >/tmp/rs-binding.groups
 while read -r epoch layout; do
 	rmmod flakeid 2>/dev/null
 	# The kernel refuses a wall clock below the uptime (epoch 0).
@@ -58,7 +63,7 @@ while read -r epoch layout; do
 	else
 		not_ok "insmod layout=$layout epoch_ms=$epoch ($(cat /tmp/insmod.err))"
 	fi
-done </tmp/rust.groups
+done </tmp/rs-binding.groups
 rmmod flakeid 2>/dev/null
 restore_clock
 
