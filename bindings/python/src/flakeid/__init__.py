@@ -275,9 +275,16 @@ class Generator:
     def _ioctl(self, req: int, buf: bytearray) -> None:
         fd = self._enter()
         try:
-            fcntl.ioctl(fd, req, buf, True)
-        except OSError as e:
-            raise _device_error(e) from None
+            while True:
+                try:
+                    fcntl.ioctl(fd, req, buf, True)
+                    return
+                except InterruptedError:
+                    # ioctl() is not retried by Python itself (PEP 475
+                    # covers read); a signal handler that raised has run.
+                    continue
+                except OSError as e:
+                    raise _device_error(e) from None
         finally:
             self._leave()
 
