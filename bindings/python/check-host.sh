@@ -52,4 +52,17 @@ done <"$OUT/unittest.tap"
 where=$(cd tests && PYTHONPATH="$OUT/site" "$PYTHON" -B -c 'import flakeid; print(flakeid.__file__)')
 [ "$where" = "$OUT/site/flakeid/__init__.py" ]
 result $? "unittest used the installed copy ($where)"
+
+# The converter itself, on a canned run: a failure must never be dropped.
+got=$(sh ./unittest-tap.sh 1 <tests/tap-selftest.out | grep -v '^#')
+want="ok 1 - test_x.C.test_a
+not ok 2 - test_x.C.test_b (FAIL)
+not ok 3 - test_x.C.test_c (ERROR)
+ok 4 - test_x.C.test_d # SKIP no /dev/flakeid
+ok 5 - test_x.C.test_e"
+[ "$got" = "$want" ]
+result $? "unittest-tap.sh: ok, FAIL, ERROR, skipped, expected failure from a canned run"
+got=$(printf 'ImportError: no module named flakeid\n' | sh ./unittest-tap.sh 1 | grep -v '^#')
+[ "$got" = "not ok 1 - unittest exited 1 with no failing test" ]
+result $? "unittest-tap.sh: a non-zero exit without a failing test fails ($got)"
 [ "$failed" = 0 ]

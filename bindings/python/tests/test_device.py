@@ -4,6 +4,7 @@ The guest runs them for real."""
 import os
 import random
 import threading
+import time
 import unittest
 
 import flakeid
@@ -135,6 +136,30 @@ class Device(unittest.TestCase):
         with self.assertRaises(ValueError):
             g.generate()
         g.close()
+
+    def test_close_while_threads_generate(self):
+        g = flakeid.Generator()
+        got, bad = [], []
+
+        def work():
+            try:
+                while True:
+                    got.append(g.generate())
+            except ValueError:  # closed: the only way out
+                pass
+            except Exception as e:
+                bad.append(e)
+
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        while len(got) < 1000 and any(t.is_alive() for t in threads):
+            time.sleep(0.001)
+        g.close()
+        for t in threads:
+            t.join()
+        self.assertEqual(bad, [])
+        self.assertEqual(len(set(got)), len(got))
 
 
 @unittest.skipUnless(HAVE_DEVICE, "no /dev/flakeid")

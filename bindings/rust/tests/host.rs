@@ -65,3 +65,23 @@ fn stats_from_a_module_without_the_ceiling() {
     fs::remove_dir_all(&dir).unwrap();
     assert!(matches!(stats_from(&dir), Err(Error::NoDevice)));
 }
+
+#[test]
+fn generator_is_send_and_sync() {
+    fn both<T: Send + Sync>() {}
+    both::<Generator>();
+    both::<Error>();
+}
+
+#[test]
+fn errors_convert() {
+    let e: Error = std::io::Error::from_raw_os_error(sys::EKEYEXPIRED).into();
+    assert!(matches!(e, Error::Fenced));
+    let e: Error = std::io::Error::from_raw_os_error(sys::EOVERFLOW).into();
+    assert!(matches!(e, Error::Overflow));
+    let e: Error = std::io::Error::from_raw_os_error(5).into();
+    assert!(matches!(e, Error::Io(_)));
+    assert!(std::error::Error::source(&e).is_some());
+    let io: std::io::Error = Error::NoDevice.into();
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+}
