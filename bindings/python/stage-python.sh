@@ -44,15 +44,25 @@ tar -C "$LIBDIR" \
 	--exclude=./dbm --exclude=./xmlrpc --exclude=./wsgiref \
 	--exclude=./multiprocessing --exclude=./asyncio --exclude=./lib-dynload \
 	--exclude=./turtle.py --exclude=./pydoc.py --exclude=./unittest/test \
-	--exclude=./ctypes/test --exclude=./tkinter --exclude=./idle_test \
+	--exclude=./ctypes --exclude=./email --exclude=./http --exclude=./urllib \
+	--exclude=./xml --exclude=./html --exclude=./json --exclude=./concurrent \
+	--exclude=./_pydecimal.py --exclude=./encodings \
 	-cf - . | tar -C "$DEST/lib/python$VER" -xf -
+# The codecs Python needs to start and to read the tests' files.
+mkdir -p "$DEST/lib/python$VER/encodings"
+for f in __init__ aliases utf_8 utf_8_sig ascii latin_1; do
+	cp "$LIBDIR/encodings/$f.py" "$DEST/lib/python$VER/encodings/"
+done
 
 # Extension modules whose every library is the interpreter's (libc, libm,
 # libz, libexpat): the rest would not load in the guest anyway.
 mkdir -p "$DEST/lib/python$VER/lib-dynload"
 have=$(ls "$DEST/lib")
 for so in "$LIBDIR"/lib-dynload/*.so; do
-	case $(basename "$so") in _test* | xx* | _ctypes_test* | _xxtestfuzz*) continue ;; esac
+	case $(basename "$so") in
+	_test* | xx* | _ctypes* | _xxtestfuzz* | _codecs_* | _multibytecodec* | \
+	_decimal* | audioop* | ossaudiodev* | _asyncio* | _xxsubinterpreters*) continue ;;
+	esac
 	need=$(ldd "$so" | awk '/=> \// { print $1 }')
 	okay=1
 	for l in $need; do
