@@ -16,7 +16,7 @@ D=${1:-/bindings/python}
 KO=/flakeid.ko
 TSV=/bindings/testdata/decode.tsv
 export FLAKEID_DECODE_TSV=$TSV
-export PYTHONPATH=$D/src
+export PYTHONPATH="$D/src"
 . /tap.sh
 
 # pytest SUFFIX ARGS...: unittest -v with ARGS, its results as our TAP.

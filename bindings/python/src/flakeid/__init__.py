@@ -31,7 +31,7 @@ import os
 import sys
 import threading
 from dataclasses import dataclass
-from typing import Iterator, List, NamedTuple, Optional, Union
+from typing import Iterator, List, NamedTuple
 
 from . import _uapi
 from ._uapi import DEVICE_PATH, SYSFS_DIR, UNTIL_FENCED, UNTIL_NONE, BATCH_MAX
