@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The Rust binding's host tests, as TAP lines (`make check-host`, which
-# passes ENV, the cut-down cargo environment, and CARGO): cargo test, its
+# passes ENV, the cut-down cargo environment, and CARGO): a build and the
+# docs without warnings; cargo test, its
 # device tests skipping without /dev/flakeid; then cargo-tap.sh itself on
 # a canned run, so that a converter dropping a failure cannot go unseen.
 cd "$(dirname "$0")" || exit 2
@@ -25,6 +26,17 @@ fi
 mkdir -p "$OUT"
 # shellcheck disable=SC2086 # ENV is words: env VAR=... VAR=...
 echo "# $($ENV rustc --version), $($ENV "$CARGO" --version)"
+
+# shellcheck disable=SC2086
+$ENV "$CARGO" rustc --offline -j1 --lib -- -D warnings >"$OUT/build.out" 2>&1
+rc=$?
+[ $rc = 0 ] || sed 's/^/# /' "$OUT/build.out"
+result $rc "the crate builds with -D warnings"
+# shellcheck disable=SC2086
+$ENV RUSTDOCFLAGS="-D warnings" "$CARGO" doc --offline -j1 --no-deps >"$OUT/doc.out" 2>&1
+rc=$?
+[ $rc = 0 ] || sed 's/^/# /' "$OUT/doc.out"
+result $rc "cargo doc with -D warnings (doc links resolve)"
 
 # shellcheck disable=SC2086
 $ENV "$CARGO" test --offline -j1 --no-fail-fast -- --show-output >"$OUT/host-test.out" 2>&1
