@@ -1,10 +1,10 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # The Rust binding's host tests, as TAP lines (`make check-host`, which
-# passes ENV, the cut-down cargo environment, and CARGO): a build and the
-# docs without warnings; cargo test, its
-# device tests skipping without /dev/flakeid; then cargo-tap.sh itself on
-# a canned run, so that a converter dropping a failure cannot go unseen.
+# passes ENV, the cut-down cargo environment, and CARGO): the crate and its
+# docs without warnings; cargo test, its device tests skipping without
+# /dev/flakeid; then cargo-tap.sh itself on a canned run, so that a
+# converter dropping a failure cannot go unseen.
 cd "$(dirname "$0")" || exit 2
 OUT=$(cd ../.. && pwd)/build/rust
 CARGO=${CARGO:-/usr/bin/cargo}
