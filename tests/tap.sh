@@ -6,13 +6,15 @@
 #
 #   tap STATUS NAME   "ok N - NAME" when STATUS is 0, else "not ok N - NAME";
 #                     called as `tap $? NAME`
-#   ok NAME, not_ok NAME, skip NAME
+#   ok NAME, not_ok NAME
+#   skip NAME [WHY]   "ok N - NAME # SKIP WHY"
 #   check NAME CODE   evaluates CODE in a subshell: ok when it succeeds
 #   note TEXT         a "# TEXT" line
 #   tap_relay PREFIX FILE
 #                     another program's TAP lines in FILE as results of ours,
-#                     renumbered, named "PREFIX: NAME" (skips stay skips);
-#                     other lines pass through, its plan is dropped
+#                     renumbered, named "PREFIX: NAME" (just NAME when PREFIX
+#                     is empty; skips stay skips, with their reasons); other
+#                     lines pass through, its plan is dropped
 #   tap_plan          the plan "1..N"; fails when any result failed
 #
 # The counters n, passed, failed and skipped are the caller's to read.
@@ -34,7 +36,7 @@ not_ok() {
 skip() {
 	n=$((n + 1))
 	skipped=$((skipped + 1))
-	echo "ok $n - $* # SKIP"
+	echo "ok $n - $1 # SKIP${2:+ $2}"
 }
 
 tap() {
@@ -56,14 +58,16 @@ note() {
 }
 
 tap_relay() {
+	tap_pfx=${1:+$1: }
 	while IFS= read -r tap_line; do
 		case $tap_line in
 		"ok "*" # SKIP"*)
 			tap_line=${tap_line#* - }
-			skip "$1: ${tap_line%% # SKIP*}"
+			tap_why=${tap_line#* # SKIP}
+			skip "$tap_pfx${tap_line%% # SKIP*}" "${tap_why# }"
 			;;
-		"ok "*) tap 0 "$1: ${tap_line#* - }" ;;
-		"not ok "*) tap 1 "$1: ${tap_line#* - }" ;;
+		"ok "*) tap 0 "$tap_pfx${tap_line#* - }" ;;
+		"not ok "*) tap 1 "$tap_pfx${tap_line#* - }" ;;
 		1..*) ;;
 		*) echo "$tap_line" ;;
 		esac

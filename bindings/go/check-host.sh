@@ -8,16 +8,8 @@
 # in the guest.
 cd "$(dirname "$0")" || exit 2
 GO=${GO:-go}
-n=0 failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../../tests/tap.sh
+. ../../tests/tap.sh
 
 if ! "$GO" version >/dev/null 2>&1; then
 	echo "ok 1 - go toolchain # SKIP $GO not found (apt-get install golang-go)"
@@ -27,26 +19,26 @@ echo "# $("$GO" version)"
 
 out=$(gofmt -l . 2>&1)
 [ -z "$out" ]
-result $? "gofmt -l prints nothing$([ -z "$out" ] || echo " ($out)" | tr '\n' ' ')"
+tap $? "gofmt -l prints nothing$([ -z "$out" ] || echo " ($out)" | tr '\n' ' ')"
 
 "$GO" vet ./... >/tmp/flakeid-go-vet.$$ 2>&1
 rc=$?
 sed 's/^/# /' /tmp/flakeid-go-vet.$$
 rm -f /tmp/flakeid-go-vet.$$
-result $rc "go vet ./..."
+tap $rc "go vet ./..."
 
 # Nothing outside the standard library, and in the package itself only
 # what the binding promises (os, syscall, unsafe, encoding/binary, time,
 # errors, sync).
 deps=$("$GO" list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./... | grep -v '^flakeid.dev/flakeid')
 [ -z "$deps" ]
-result $? "only the standard library$([ -z "$deps" ] || echo ": $deps" | tr '\n' ' ')"
+tap $? "only the standard library$([ -z "$deps" ] || echo ": $deps" | tr '\n' ' ')"
 imports=$("$GO" list -f '{{join .Imports " "}}' .)
 extra=$(for i in $imports; do
 	case $i in os | syscall | unsafe | encoding/binary | time | errors | sync | sync/atomic) ;; *) echo "$i" ;; esac
 done)
 [ -z "$extra" ]
-result $? "package imports ($imports) within os, syscall, unsafe, encoding/binary, time, errors, sync"
+tap $? "package imports ($imports) within os, syscall, unsafe, encoding/binary, time, errors, sync"
 
 # Each example twice: as it is, against this package; and with its two
 # "migrated" lines put back (the import, NewGenerator for OpenConfig)
@@ -61,11 +53,11 @@ for d in examples/*/; do
 	marked=$(grep -c '// migrated' "$d/main.go")
 	[ "$marked" = 2 ] && grep -q '^	goflakeid "flakeid.dev/flakeid" // migrated' "$d/main.go" &&
 		grep -q 'goflakeid\.OpenConfig(.*// migrated' "$d/main.go"
-	result $? "example $name: two lines marked migrated, the import and the constructor ($marked marked)"
+	tap $? "example $name: two lines marked migrated, the import and the constructor ($marked marked)"
 	out=$("$GO" build -o /dev/null "./$d" 2>&1)
 	rc=$?
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	result $rc "example $name builds against flakeid.dev/flakeid"
+	tap $rc "example $name builds against flakeid.dev/flakeid"
 	mkdir -p "$orig/$name"
 	sed -e 's#^	goflakeid "flakeid.dev/flakeid" // migrated.*#	"golibcheck/goflakeid"#' \
 		-e '/\/\/ migrated/s/goflakeid\.OpenConfig(/goflakeid.NewGenerator(/' \
@@ -73,7 +65,7 @@ for d in examples/*/; do
 	out=$(cd "$orig" && "$GO" build -o /dev/null "./$name" 2>&1)
 	rc=$?
 	[ -z "$out" ] || echo "$out" | sed 's/^/# /'
-	result $rc "example $name with those two lines put back builds against the Go library's API"
+	tap $rc "example $name with those two lines put back builds against the Go library's API"
 done
 
 # The device tests run in the guest (bindings/tests); here the rest.
@@ -82,13 +74,6 @@ tests=$("$GO" test -list '.*' . | grep '^Test' | grep -v '^TestDevice' | tr '\n'
 rc=$?
 sh ./gotest-tap.sh "$rc" </tmp/flakeid-go-test.$$ >/tmp/flakeid-go-tap.$$
 rm -f /tmp/flakeid-go-test.$$
-# Renumber after our own results.
-while IFS= read -r line; do
-	case $line in
-	"ok "*) n=$((n + 1)); echo "ok $n - ${line#* - }" ;;
-	"not ok "*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - ${line#* - }" ;;
-	*) echo "$line" ;;
-	esac
-done </tmp/flakeid-go-tap.$$
+tap_relay "" /tmp/flakeid-go-tap.$$
 rm -f /tmp/flakeid-go-tap.$$
 [ "$failed" = 0 ]

@@ -17,6 +17,7 @@ KO=/flakeid.ko
 TSV=/bindings/testdata/decode.tsv
 export FLAKEID_DECODE_TSV=$TSV
 . /tap.sh
+. /vectors.sh
 
 # go TEST_ARGS...: the test binary, its results as TAP (GO_SUFFIX names
 # the run).
@@ -24,15 +25,7 @@ gotest() {
 	# A hang ends in the timeout's panic, with every goroutine's stack.
 	"$D/flakeid.test" -test.v -test.count=1 -test.timeout=300s "$@" >/tmp/go-binding.out 2>&1
 	sh "$D/gotest-tap.sh" $? "${GO_SUFFIX:-}" </tmp/go-binding.out >/tmp/go-binding.tap
-	# Renumbered into ours, names kept (tap_relay would prefix them).
-	while IFS= read -r l; do
-		case $l in
-		"ok "*" # SKIP"*) l=${l#* - } && skip "${l%% # SKIP*}" ;;
-		"ok "*) ok "${l#* - }" ;;
-		"not ok "*) not_ok "${l#* - }" ;;
-		*) echo "$l" ;;
-		esac
-	done </tmp/go-binding.tap
+	tap_relay "" /tmp/go-binding.tap
 }
 
 # All but the C-header test (no compiler here; it ran on the host) and the
@@ -55,40 +48,17 @@ for ex in debugdecode batch; do
 	tap $? "migrated example $ex runs against the device"
 done
 
-# Wall-clock seconds now, from the clock as it was before any change.
-up() { cut -d. -f1 /proc/uptime; }
-t0=$(date +%s)
-u0=$(up)
-restore_clock() { date -s "@$((t0 + $(up) - u0))" >/dev/null; }
+go_decode() {
+	FLAKEID_TEST_LAYOUT=$2 FLAKEID_TEST_EPOCH_MS=$1 GO_SUFFIX=" [$2, epoch $1]" \
+		gotest -test.run '^TestDeviceDecodeVectors$'
+}
+vectors_each_config "$TSV" "$KO" go_decode
 
-grep -v '^#' "$TSV" | grep . | cut -f1,2 | sort -u | tr '\t' ' ' >/tmp/go-binding.groups
-while read -r epoch layout; do
-	rmmod flakeid 2>/dev/null
-	date -s "@$((epoch / 1000 + 10))" >/dev/null
-	if insmod "$KO" "layout=$layout" "epoch_ms=$epoch" 2>/tmp/go-binding.insmod; then
-		FLAKEID_TEST_LAYOUT=$layout FLAKEID_TEST_EPOCH_MS=$epoch \
-			GO_SUFFIX=" [$layout, epoch $epoch]" gotest -test.run '^TestDeviceDecodeVectors$'
-	else
-		not_ok "insmod layout=$layout epoch_ms=$epoch ($(cat /tmp/go-binding.insmod))"
-	fi
-done </tmp/go-binding.groups
-rmmod flakeid 2>/dev/null
-restore_clock
-
-# A 32-bit timestamp field whose end is 3 s away; wait (up to 10 s) for
-# reads to start failing.
-e=$(($(date +%s) * 1000 - 4294967296 + 3000))
-if insmod "$KO" layout=32:0:0:0:32 "epoch_ms=$e" 2>/tmp/go-binding.insmod; then
-	i=0
-	while [ $i -lt 100 ] && head -c 8 /dev/flakeid >/dev/null 2>&1; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	FLAKEID_TEST_OVERFLOW=1 GO_SUFFIX=" [32:0:0:0:32, used up]" gotest -test.run '^TestDeviceOverflow$'
-	rmmod flakeid
-else
-	not_ok "insmod layout=32:0:0:0:32 epoch_ms=$e ($(cat /tmp/go-binding.insmod))"
-fi
+go_used_up() {
+	FLAKEID_TEST_OVERFLOW=1 GO_SUFFIX=" [32:0:0:0:32, used up]" \
+		gotest -test.run '^TestDeviceOverflow$'
+}
+vectors_used_up "$KO" go_used_up
 
 # No module, no device node: ErrNoDevice.
 rmmod flakeid 2>/dev/null

@@ -8,16 +8,8 @@
 cd "$(dirname "$0")" || exit 2
 OUT=$(cd ../.. && pwd)/build/rust
 CARGO=${CARGO:-/usr/bin/cargo}
-n=0 failed=0
-result() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
+# shellcheck source=../../tests/tap.sh
+. ../../tests/tap.sh
 
 if [ ! -x "$CARGO" ]; then
 	echo "ok 1 - cargo # SKIP $CARGO not found (apt-get install cargo)"
@@ -31,23 +23,19 @@ echo "# $($ENV rustc --version), $($ENV "$CARGO" --version)"
 $ENV "$CARGO" rustc --offline -j1 --lib -- -D warnings >"$OUT/build.out" 2>&1
 rc=$?
 [ $rc = 0 ] || sed 's/^/# /' "$OUT/build.out"
-result $rc "the crate builds with -D warnings"
+tap $rc "the crate builds with -D warnings"
 # shellcheck disable=SC2086
 $ENV RUSTDOCFLAGS="-D warnings" "$CARGO" doc --offline -j1 --no-deps >"$OUT/doc.out" 2>&1
 rc=$?
 [ $rc = 0 ] || sed 's/^/# /' "$OUT/doc.out"
-result $rc "cargo doc with -D warnings (doc links resolve)"
+tap $rc "cargo doc with -D warnings (doc links resolve)"
 
 # shellcheck disable=SC2086
-$ENV "$CARGO" test --offline -j1 --no-fail-fast -- --show-output >"$OUT/host-test.out" 2>&1
+# The device tests (tests/device.rs, tests/fence.rs) run in the guest.
+$ENV "$CARGO" test --offline -j1 --no-fail-fast --lib --test vectors --test host \
+	--test ioctl_numbers -- --show-output >"$OUT/host-test.out" 2>&1
 sh ./cargo-tap.sh $? <"$OUT/host-test.out" >"$OUT/host-test.tap"
-while IFS= read -r line; do
-	case $line in
-	"ok "*) n=$((n + 1)); echo "ok $n - ${line#* - }" ;;
-	"not ok "*) n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - ${line#* - }" ;;
-	*) echo "$line" ;;
-	esac
-done <"$OUT/host-test.tap"
+tap_relay "" "$OUT/host-test.tap"
 
 got=$(sh ./cargo-tap.sh 101 <tests/tap-selftest.out | grep -v '^#')
 want="ok 1 - a: good
@@ -55,8 +43,8 @@ not ok 2 - a: bad
 ok 3 - a: quiet # SKIP no device
 ok 4 - a: later # SKIP ignored"
 [ "$got" = "$want" ]
-result $? "cargo-tap.sh: a failure, a skip by output, an ignored test, from a canned run"
+tap $? "cargo-tap.sh: a failure, a skip by output, an ignored test, from a canned run"
 got=$(printf 'error: could not compile\n' | sh ./cargo-tap.sh 101 | grep -v '^#')
 [ "$got" = "not ok 1 - test: cargo test exited 101 with no failing test" ]
-result $? "cargo-tap.sh: a non-zero exit without a failing test fails ($got)"
+tap $? "cargo-tap.sh: a non-zero exit without a failing test fails ($got)"
 [ "$failed" = 0 ]

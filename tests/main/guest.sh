@@ -17,6 +17,7 @@ export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 # ok, not_ok, note, and tap STATUS NAME, called as `tap $? NAME`: $? is
 # expanded before any command substitution in NAME can change it.
 . /tap.sh
+. /vectors.sh
 
 loaded() { [ -d /sys/module/flakeid ]; }
 load() { insmod "$KO" "$@" 2>/tmp/insmod.err; }
@@ -155,32 +156,17 @@ check_params "layout=41:0:0:12:10 machine_id=4095 max_borrow_ms=60000" \
 check_params "" "41:4:3:5:10 0 0 0 1000 $DEFAULT_EPOCH"
 
 # --- the shared decode vectors through the kernel's decoder ----------------
-# bindings/testdata/decode.tsv holds IDs under several epochs and layouts.
-# Each configuration is loaded with the wall clock set a day past its epoch
-# (most of them ran out of timestamps long ago and cannot load today), its
-# rows go through FLAKEID_IOC_DECODE, and the clock is put back.
-VEC=$T/decode.tsv
-saved=$(date +%s)
-start=$(cut -d' ' -f1 /proc/uptime)
-pairs=$(grep -v '^#' "$VEC" | awk -F'\t' '{print $1 " " $2}' | sort -u)
-npairs=0
-bad=
-while read -r epoch lay; do
-	npairs=$((npairs + 1))
-	date -s "@$((epoch / 1000 + 86400))" >/dev/null
-	if ! load epoch_ms="$epoch" layout="$lay"; then
-		bad="$bad [$epoch $lay: insmod $(tr '\n' ' ' </tmp/insmod.err)]"
-		continue
-	fi
-	out=$("$T/flakeid_vectors" "$VEC" 2>&1) || bad="$bad [$epoch $lay: $out]"
-	unload
-done <<EOF_PAIRS
-$pairs
-EOF_PAIRS
-up=$(cut -d' ' -f1 /proc/uptime)
-date -s "@$((saved + ${up%.*} - ${start%.*} + 1))" >/dev/null
-[ "$npairs" -ge 20 ] && [ -z "$bad" ]
-tap $? "FLAKEID_IOC_DECODE agrees with the decode vectors under $npairs configurations${bad:+:$bad}"
+# bindings/testdata/decode.tsv holds IDs under several epochs and layouts;
+# each configuration is loaded in turn (/vectors.sh) and its rows go
+# through FLAKEID_IOC_DECODE.
+vec_bad=
+vec_check() {
+	out=$("$T/flakeid_vectors" "$T/decode.tsv" 2>&1) ||
+		vec_bad="$vec_bad [$1 $2: $(echo "$out" | tr '\n' ' ')]"
+}
+vectors_each_config "$T/decode.tsv" "$KO" vec_check
+[ "$VEC_CONFIGS" -ge 20 ] && [ -z "$vec_bad" ]
+tap $? "FLAKEID_IOC_DECODE agrees with the decode vectors under $VEC_CONFIGS configurations${vec_bad:+:$vec_bad}"
 
 # --- reloads keep IDs increasing ---------------------------------------------
 # Borrow about a second ahead, then reload without a floor: the unload must

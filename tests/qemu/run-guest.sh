@@ -12,6 +12,7 @@
 #                [--guestfwd GUESTIP:PORT=HOSTIP:PORT]...
 #
 # The initramfs holds static busybox, /init (init.sh), /main.sh (SCRIPT),
+# /tap.sh and /vectors.sh (tests/),
 # /flakeid.ko (KO, default ./flakeid.ko; left out with a warning when not
 # built), the tree build/guest/ copied to / and the --extra-file entries.
 # --qemu-arg passes one more argument to QEMU (e.g. -rtc base=...);
@@ -168,8 +169,9 @@ mkdir -p "$ROOT/bin" "$ROOT/dev" "$ROOT/proc" "$ROOT/sys" "$ROOT/tmp"
 cp "$BUSYBOX" "$ROOT/bin/busybox"
 install -m 755 "$HERE/init.sh" "$ROOT/init"
 install -m 755 "$MAIN" "$ROOT/main.sh"
-# The TAP helpers every guest script may source.
+# The TAP helpers every guest script may source, and the decode vectors'.
 install -m 644 "$HERE/../tap.sh" "$ROOT/tap.sh"
+install -m 644 "$HERE/../vectors.sh" "$ROOT/vectors.sh"
 # A console node lets the kernel give /init a stdout before devtmpfs is up;
 # only root can make one, and init.sh copes without it.
 mknod -m 600 "$ROOT/dev/console" c 5 1 2>/dev/null || true

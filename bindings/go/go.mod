@@ -1,0 +1,3 @@
+module flakeid.dev/flakeid
+
+go 1.19
