@@ -11,12 +11,13 @@
  * flakeid_state.lock: it grants a CPU the range [next_seq, next_seq + n) of
  * the millisecond cur_ms and moves next_seq past it.  cur_ms never goes
  * back (every assignment is to a larger value), and next_seq only restarts
- * at 0 when cur_ms moves forward (flakeid_move_to_locked(), refill), so two
- * grants never overlap and each grant lies above every earlier one, as
- * (Unix ms, sequence) slots compared in that order.  cur_ms moves only after the new
- * millisecond is known to fit the timestamp field, so it always names a
- * millisecond the configuration can stamp, and "the largest ID granted"
- * (the timestamp cur_ms, the sequence 2^S - 1) never wraps.  A
+ * at 0 when cur_ms moves forward; elsewhere it is only set to 2^S, which
+ * marks cur_ms used up under the live layout (flakeid_move_to_locked()).
+ * So two grants never overlap and each grant lies above every earlier one,
+ * as (Unix ms, sequence) slots compared in that order.  cur_ms moves only
+ * after the new millisecond is known to fit the timestamp field, so it
+ * always names a millisecond the configuration can stamp, and "the largest
+ * ID granted" (the timestamp cur_ms, the sequence 2^S - 1) never wraps.  A
  * block is then consumed by its CPU alone: under that CPU's local_lock a
  * caller reserves a run of it and moves the block's cursor past the run,
  * so no sequence number of a block is used twice; the run is written out
@@ -28,9 +29,10 @@
  * marked used up (next_seq = 2^S) and the next grant takes a later one.  It
  * bumps block_gen so that no CPU keeps serving a block granted before it.
  * So within a load no (Unix ms, sequence) slot is granted twice, whatever
- * the configuration did: the invariant UUIDs rest on (below).  CPU hotplug needs no callback:
- * a block belongs to its CPU whether that CPU is online or not, and a CPU
- * coming back finds its block either still exclusively its own or stale.
+ * the configuration did: the invariant UUIDs rest on (below).  CPU hotplug
+ * needs no callback: a block belongs to its CPU whether that CPU is online
+ * or not, and a CPU coming back finds its block either still exclusively
+ * its own or stale.
  *
  * Why IDs from one file increase
  * ------------------------------
