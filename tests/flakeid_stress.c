@@ -569,7 +569,7 @@ struct uuid_reader {
 };
 
 static pthread_mutex_t uuid_max_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct fl_uuid uuid_max;	/* highest UUID of any completed call */
+static struct fl_uuid uuid_max;	/* highest UUID of a completed call */
 
 static void uuid_max_get(struct fl_uuid *u)
 {
@@ -600,7 +600,7 @@ static void *uuid_reader_main(void *arg)
 				r->err = n ? n : -EPROTO;
 			continue;
 		}
-		/* Above every call that completed before this one began. */
+		/* Above every call on the file completed before this began. */
 		if (fl_uuid_cmp(&buf[0], &snap) <= 0)
 			r->not_above_shared++;
 		for (i = 0; i < n; i++) {
@@ -620,11 +620,14 @@ static void *uuid_reader_main(void *arg)
 }
 
 /*
- * Readers take UUIDs (and one takes IDs from the same slots) while node
- * ids, the layout and the epoch (back: forward is refused while readers
- * keep the allocator borrowing) change under them: every UUID read after
- * a store, on a fresh file, is above every UUID of a call completed
- * before it; each reader's UUIDs increase; none repeats.
+ * Four threads take UUIDs through one file (a fifth takes IDs from the
+ * same slots) while node ids, the layout and the epoch (back: forward is
+ * refused while readers keep the allocator borrowing) change under them.
+ * Every UUID read after a store, on a fresh file, is above every UUID of
+ * a call completed before it; every call's UUIDs are above those of calls
+ * on the shared file completed before it began (per-file order: across
+ * files it holds only across a store); no two share unix_ts_ms and
+ * counter.
  */
 TEST_F_TIMEOUT(stress, uuid_reconfigure_under_load, 300)
 {
@@ -642,7 +645,7 @@ TEST_F_TIMEOUT(stress, uuid_reconfigure_under_load, 300)
 	struct fl_uuid snap, fresh, *all;
 	unsigned int late = 0, writes = 0;
 	size_t total = 0, k, dups = 0;
-	int round, i, nfd, tries;
+	int round, i, nfd, tries, shared;
 	long ret;
 
 	all = malloc(nr * cap * sizeof(*all));
@@ -650,9 +653,10 @@ TEST_F_TIMEOUT(stress, uuid_reconfigure_under_load, 300)
 	memset(&uuid_max, 0, sizeof(uuid_max));
 	stop_workers = false;
 	memset(r, 0, sizeof(r));
+	shared = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, shared);
 	for (i = 0; i < nr; i++) {
-		r[i].fd = open(i ? FLAKEID_UUID7_DEVICE_PATH : FLAKEID_DEVICE_PATH,
-			       O_RDONLY);
+		r[i].fd = i ? shared : open(FLAKEID_DEVICE_PATH, O_RDONLY);
 		ASSERT_LE(0, r[i].fd);
 		r[i].ids = !i;
 		r[i].out = all + i * cap;
@@ -688,10 +692,10 @@ TEST_F_TIMEOUT(stress, uuid_reconfigure_under_load, 300)
 	}
 out:
 	stop_workers = true;
-	for (i = 0; i < nr; i++) {
+	for (i = 0; i < nr; i++)
 		pthread_join(r[i].th, NULL);
-		close(r[i].fd);
-	}
+	close(r[0].fd);
+	close(shared);
 	stop_workers = false;
 	EXPECT_EQ(2 * ARRAY_SIZE(stores), (size_t)writes);
 	EXPECT_EQ(0U, late);
@@ -705,11 +709,13 @@ out:
 		}
 	}
 	EXPECT_LT((size_t)10000, total);
+	/* Equal (unix_ts_ms, counter), whatever the random bits: a slot twice. */
 	qsort(all, total, sizeof(*all), fl_uuid_cmp);
 	for (k = 1; k < total; k++)
-		if (!fl_uuid_cmp(&all[k - 1], &all[k]))
+		if (!memcmp(&all[k - 1], &all[k], 12))
 			dups++;
-	TH_LOG("%u stores, %zu UUIDs kept, %zu repeats", writes, total, dups);
+	TH_LOG("%u stores, %zu UUIDs kept, %zu slots repeated", writes, total,
+	       dups);
 	EXPECT_EQ((size_t)0, dups);
 	free(all);
 }
