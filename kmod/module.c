@@ -187,5 +187,5 @@ module_exit(flakeid_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("flakeid developers");
-MODULE_DESCRIPTION("Unique, time-ordered 64-bit IDs from /dev/flakeid");
+MODULE_DESCRIPTION("Unique, time-ordered 64-bit IDs and UUIDv7s from /dev/flakeid and /dev/flakeid-uuid7");
 MODULE_VERSION(FLAKEID_VERSION);

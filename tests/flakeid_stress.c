@@ -2,7 +2,8 @@
 /*
  * Concurrency and fault tests for /dev/flakeid: every CPU generating at
  * once, threads sharing one file, CPU hotplug and live reconfiguration under
- * load, unprivileged readers holding the borrow limit, and wall-clock
+ * load (of IDs, and of UUIDs from /dev/flakeid-uuid7), unprivileged readers
+ * holding the borrow limit, and wall-clock
  * steps.  The clock test is declared last because it
  * leaves the ID clock an hour ahead of the wall clock.
  *
@@ -552,6 +553,170 @@ out:
 	EXPECT_EQ(0U, late);
 	EXPECT_EQ(0U, wrong);
 	check_workers(_metadata, w, nw, all, cap);
+	free(all);
+}
+
+/* ---- UUIDs under live reconfiguration ---------------------------------- */
+
+struct uuid_reader {
+	pthread_t th;
+	int fd;
+	bool ids;		/* read IDs instead, to share the slots */
+	struct fl_uuid *out;	/* stored UUIDs, up to cap */
+	size_t cap, n;
+	uint64_t not_increasing, not_above_shared;
+	long err;
+};
+
+static pthread_mutex_t uuid_max_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fl_uuid uuid_max;	/* highest UUID of a completed call */
+
+static void uuid_max_get(struct fl_uuid *u)
+{
+	pthread_mutex_lock(&uuid_max_lock);
+	*u = uuid_max;
+	pthread_mutex_unlock(&uuid_max_lock);
+}
+
+static void *uuid_reader_main(void *arg)
+{
+	struct uuid_reader *r = arg;
+	struct fl_uuid buf[256], snap, last;
+	uint64_t ids[256];
+	long n, i;
+
+	memset(&last, 0, sizeof(last));
+	while (!stop_workers) {
+		if (r->ids) {
+			n = fl_batch(r->fd, ids, 256, 0);
+			if (n <= 0 && !r->err)
+				r->err = n ? n : -EPROTO;
+			continue;
+		}
+		uuid_max_get(&snap);
+		n = fl_uuid_batch(r->fd, buf, 256, 0);
+		if (n <= 0) {
+			if (!r->err)
+				r->err = n ? n : -EPROTO;
+			continue;
+		}
+		/* Above every call on the file completed before this began. */
+		if (fl_uuid_cmp(&buf[0], &snap) <= 0)
+			r->not_above_shared++;
+		for (i = 0; i < n; i++) {
+			if (fl_uuid_cmp(&buf[i], &last) <= 0)
+				r->not_increasing++;
+			last = buf[i];
+		}
+		pthread_mutex_lock(&uuid_max_lock);
+		if (fl_uuid_cmp(&last, &uuid_max) > 0)
+			uuid_max = last;
+		pthread_mutex_unlock(&uuid_max_lock);
+		i = (long)(r->cap - r->n) < n ? (long)(r->cap - r->n) : n;
+		memcpy(r->out + r->n, buf, i * sizeof(*buf));
+		r->n += i;
+	}
+	return NULL;
+}
+
+/*
+ * Four threads take UUIDs through one file (a fifth takes IDs from the
+ * same slots) while node ids, the layout and the epoch (back: forward is
+ * refused while readers keep the allocator borrowing) change under them.
+ * Every UUID read after a store, on a fresh file, is above every UUID of
+ * a call completed before it; every call's UUIDs are above those of calls
+ * on the shared file completed before it began (per-file order: across
+ * files it holds only across a store); no two share unix_ts_ms and
+ * counter.
+ */
+TEST_F_TIMEOUT(stress, uuid_reconfigure_under_load, 300)
+{
+	static const char *const stores[][2] = {
+		{ "machine_id", "9" }, { "region_id", "3" }, { "app_id", "5" },
+		{ "machine_id", "0" }, { "layout", "41:4:3:6:9" },
+		{ "epoch_ms", "1704067199000" }, { "machine_id", "40" },
+		{ "region_id", "0" }, { "app_id", "0" },
+		{ "region_id", "1" }, { "machine_id", "0" },
+		{ "layout", "41:4:3:5:10" },
+	};
+	const int nr = 5;
+	const size_t cap = 400000;
+	struct uuid_reader r[5];
+	struct fl_uuid snap, fresh, *all;
+	unsigned int late = 0, writes = 0;
+	size_t total = 0, k, dups = 0;
+	int round, i, nfd, tries, shared;
+	long ret;
+
+	all = malloc(nr * cap * sizeof(*all));
+	ASSERT_TRUE(all != NULL);
+	memset(&uuid_max, 0, sizeof(uuid_max));
+	stop_workers = false;
+	memset(r, 0, sizeof(r));
+	shared = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, shared);
+	for (i = 0; i < nr; i++) {
+		r[i].fd = i ? shared : open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, r[i].fd);
+		r[i].ids = !i;
+		r[i].out = all + i * cap;
+		r[i].cap = cap;
+		ASSERT_EQ(0, pthread_create(&r[i].th, NULL, uuid_reader_main,
+					    &r[i]));
+	}
+	fl_sleep_ms(50);
+	for (round = 0; round < 2; round++) {
+		for (k = 0; k < ARRAY_SIZE(stores); k++) {
+			uuid_max_get(&snap);
+			ret = fl_sysfs_write(stores[k][0], stores[k][1]);
+			/* Only borrowed ms far ahead may excuse a refusal. */
+			for (tries = 0; ret == -ERANGE && tries < 30; tries++) {
+				fl_sleep_ms(100);
+				uuid_max_get(&snap);
+				ret = fl_sysfs_write(stores[k][0], stores[k][1]);
+			}
+			if (ret <= 0) {
+				TH_LOG("%s <- %s: %s", stores[k][0], stores[k][1],
+				       strerror((int)-ret));
+				goto out;
+			}
+			writes++;
+			nfd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+			if (nfd < 0 || fl_uuid_read(nfd, &fresh, 1) != 1)
+				goto out;
+			close(nfd);
+			if (fl_uuid_cmp(&fresh, &snap) <= 0)
+				late++;
+			fl_sleep_ms(20);
+		}
+	}
+out:
+	stop_workers = true;
+	for (i = 0; i < nr; i++)
+		pthread_join(r[i].th, NULL);
+	close(r[0].fd);
+	close(shared);
+	stop_workers = false;
+	EXPECT_EQ(2 * ARRAY_SIZE(stores), (size_t)writes);
+	EXPECT_EQ(0U, late);
+	for (i = 0; i < nr; i++) {
+		EXPECT_EQ(0L, r[i].err) TH_LOG("reader %d", i);
+		EXPECT_EQ(0ULL, (unsigned long long)r[i].not_increasing);
+		EXPECT_EQ(0ULL, (unsigned long long)r[i].not_above_shared);
+		if (i) {
+			memmove(all + total, r[i].out, r[i].n * sizeof(*all));
+			total += r[i].n;
+		}
+	}
+	EXPECT_LT((size_t)10000, total);
+	/* Equal (unix_ts_ms, counter), whatever the random bits: a slot twice. */
+	qsort(all, total, sizeof(*all), fl_uuid_cmp);
+	for (k = 1; k < total; k++)
+		if (!memcmp(&all[k - 1], &all[k], 12))
+			dups++;
+	TH_LOG("%u stores, %zu UUIDs kept, %zu slots repeated", writes, total,
+	       dups);
+	EXPECT_EQ((size_t)0, dups);
 	free(all);
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Functional and bad-input tests for /dev/flakeid: read(2), the three
- * ioctls, the sysfs files, borrowing/waiting and signals, each checked
+ * Functional and bad-input tests for /dev/flakeid and /dev/flakeid-uuid7:
+ * read(2), the ioctls, the sysfs files, borrowing/waiting and signals, UUIDv7
+ * layout and order across reconfiguration, each checked
  * against docs/device.md and the uapi header.  One test per behaviour; the
  * fixture's teardown puts the default configuration back.  Built twice: as
  * a 64-bit and a 32-bit (-m32) program, which must see the same results.
@@ -558,6 +559,12 @@ static void valid_request(unsigned long cmd, void *p, size_t size,
 		b->ids = (uintptr_t)ids;
 	} else if (cmd == FLAKEID_IOC_DECODE) {
 		((struct flakeid_decode *)p)->id = 12345ULL << 22;
+	} else if (cmd == FLAKEID_IOC_UUID7_BATCH) {
+		struct flakeid_uuid7_batch *b = p;
+
+		/* @ids has room for 4 IDs: 2 UUIDs. */
+		b->count = 2;
+		b->uuids = (uintptr_t)ids;
 	}
 	*(uint32_t *)p = (uint32_t)size;
 }
@@ -2466,6 +2473,745 @@ TEST_F_TIMEOUT(flakeid, sigkill_during_huge_reads, 60)
 	}
 	TH_LOG("slowest kill: %lld ms", (long long)worst);
 	EXPECT_GT(1000LL, (long long)worst);
+}
+
+/* ---- UUIDv7: /dev/flakeid-uuid7 and FLAKEID_IOC_UUID7_BATCH -------------- */
+
+FIXTURE(uuid7) {
+	int fd;		/* /dev/flakeid-uuid7 */
+	int idfd;	/* /dev/flakeid */
+	bool settle;
+};
+
+FIXTURE_SETUP(uuid7)
+{
+	self->fd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, self->fd) {
+		TH_LOG("open %s: %s", FLAKEID_UUID7_DEVICE_PATH, strerror(errno));
+	}
+	self->idfd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+	ASSERT_LE(0, self->idfd);
+}
+
+FIXTURE_TEARDOWN(uuid7)
+{
+	if (self->fd >= 0)
+		close(self->fd);
+	if (self->idfd >= 0)
+		close(self->idfd);
+	if (self->settle)
+		fl_settle();
+	EXPECT_EQ(0, fl_restore_defaults());
+}
+
+static uint32_t uuid_low32(const struct fl_uuid *u)
+{
+	return (uint32_t)u->b[12] << 24 | (uint32_t)u->b[13] << 16 |
+	       (uint32_t)u->b[14] << 8 | u->b[15];
+}
+
+/* Version 7, variant 0b10, the counter's guard bit clear, on all @n. */
+static void check_uuid_bits(struct __test_metadata *_metadata,
+			    const struct fl_uuid *u, size_t n)
+{
+	size_t i, same_rand = 0;
+
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(7, u[i].b[6] >> 4) TH_LOG("UUID %zu: version", i);
+		ASSERT_EQ(2, u[i].b[8] >> 6) TH_LOG("UUID %zu: variant", i);
+		ASSERT_EQ(0ULL, fl_uuid_counter(&u[i]) >> 41)
+			TH_LOG("UUID %zu: guard bit", i);
+		if (i && uuid_low32(&u[i]) == uuid_low32(&u[i - 1]))
+			same_rand++;
+	}
+	/* 32 fresh random bits each: a repeat next door is a 2^-32 event. */
+	EXPECT_GE(2UL, (unsigned long)same_rand);
+}
+
+/* Each of @n UUIDs above the one before, and the first above *@prev. */
+static void check_uuid_increasing(struct __test_metadata *_metadata,
+				  const struct fl_uuid *u, size_t n,
+				  struct fl_uuid *prev)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ASSERT_GT(0, fl_uuid_cmp(prev, &u[i])) TH_LOG("UUID %zu", i);
+		*prev = u[i];
+	}
+}
+
+TEST_F(uuid7, node_is_char_device_0444)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(FLAKEID_UUID7_DEVICE_PATH, &st));
+	EXPECT_TRUE(S_ISCHR(st.st_mode));
+	EXPECT_EQ(0444U, (unsigned int)(st.st_mode & 07777));
+}
+
+TEST_F(uuid7, version_and_variant)
+{
+	enum { N = 4096 };
+	struct fl_uuid *u = calloc(N, sizeof(*u));
+
+	ASSERT_TRUE(u != NULL);
+	ASSERT_EQ((long)N, fl_uuid_read(self->fd, u, N));
+	check_uuid_bits(_metadata, u, N);
+	memset(u, 0, N * sizeof(*u));
+	ASSERT_EQ((long)N, fl_uuid_batch(self->fd, u, N, 0));
+	check_uuid_bits(_metadata, u, N);
+	/* The ioctl works on either node. */
+	memset(u, 0, N * sizeof(*u));
+	ASSERT_EQ((long)N, fl_uuid_batch(self->idfd, u, N, 0));
+	check_uuid_bits(_metadata, u, N);
+	free(u);
+}
+
+/*
+ * unix_ts_ms is the ID clock when the UUID was issued.  1 ms of slack on
+ * each side: ahead_ms, hence fl_idclock_ms(), is rounded to the ms.
+ */
+TEST_F(uuid7, timestamp_within_clock)
+{
+	enum { N = 256 };
+	struct fl_uuid u[N];
+	int64_t t0, t1;
+	int i, k;
+
+	fl_settle();
+	for (k = 0; k < 20; k++) {
+		t0 = fl_idclock_ms();
+		ASSERT_EQ((long)N, fl_uuid_read(self->fd, u, N));
+		t1 = fl_idclock_ms();
+		for (i = 0; i < N; i++) {
+			ASSERT_LE(t0 - 1, (int64_t)fl_uuid_ms(&u[i]));
+			ASSERT_GE(t1 + 1, (int64_t)fl_uuid_ms(&u[i]));
+		}
+		fl_sleep_ms(3);
+	}
+	/* And the wall clock, which no test moved ahead of the ID clock. */
+	EXPECT_GE(fl_now_ms(CLOCK_REALTIME) + 1 + fl_sysfs_s64("ahead_ms"),
+		  (int64_t)fl_uuid_ms(&u[N - 1]));
+}
+
+TEST_F(uuid7, read_lengths)
+{
+	struct fl_uuid u[4], prev;
+	struct iovec iov[3];
+	size_t len;
+
+	EXPECT_EQ(0L, sys_read(self->fd, u, 0));
+	for (len = 1; len < FLAKEID_UUID7_SIZE; len++)
+		EXPECT_EQ(-EINVAL, sys_read(self->fd, u, len)) TH_LOG("%zu", len);
+	EXPECT_EQ(16L, sys_read(self->fd, u, 17));
+	EXPECT_EQ(16L, sys_read(self->fd, u, 31));
+	EXPECT_EQ(32L, sys_read(self->fd, u, 33));
+	EXPECT_EQ(64L, sys_read(self->fd, u, 64));
+	check_uuid_bits(_metadata, u, 4);
+	prev = u[3];
+
+	/* readv: a UUID may straddle two buffers; 20 bytes read one. */
+	memset(u, 0, sizeof(u));
+	iov[0].iov_base = u[0].b;
+	iov[0].iov_len = 10;
+	iov[1].iov_base = u[0].b + 10;
+	iov[1].iov_len = 10;
+	EXPECT_EQ(16L, (long)readv(self->fd, iov, 2));
+	iov[0].iov_base = u[1].b;
+	iov[0].iov_len = 8;
+	iov[1].iov_base = u[1].b + 8;
+	iov[1].iov_len = 8;
+	iov[2].iov_base = u[2].b;
+	iov[2].iov_len = 16;
+	EXPECT_EQ(32L, (long)readv(self->fd, iov, 3));
+	check_uuid_bits(_metadata, u, 3);
+	check_uuid_increasing(_metadata, u, 3, &prev);
+	/* The ID node still reads IDs, 8 bytes each. */
+	EXPECT_EQ(8L, sys_read(self->idfd, u, 8));
+	EXPECT_EQ(-EINVAL, sys_read(self->idfd, u, 7));
+}
+
+TEST_F(uuid7, read_bad_buffer_efault)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = map_page_then_hole();
+	struct fl_uuid a, c;
+	long n;
+
+	ASSERT_TRUE(p != NULL);
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &a, 1));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, null_ptr, 16));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, KERNEL_ADDR, 16));
+	EXPECT_EQ(-EFAULT, sys_read(self->fd, p + pg, 16));
+	/* Two whole UUIDs fit before the hole: those, or EFAULT. */
+	n = sys_read(self->fd, p + pg - 40, 1600);
+	EXPECT_TRUE(n == 32 || n == -EFAULT) TH_LOG("read %ld", n);
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &c, 1));
+	EXPECT_GT(0, fl_uuid_cmp(&a, &c));
+	if (n == 32) {
+		check_uuid_bits(_metadata, (struct fl_uuid *)(p + pg - 40), 2);
+		EXPECT_GT(0, fl_uuid_cmp(p + pg - 24, &c));
+	}
+	munmap(p, pg);
+}
+
+/* Reads and batches of every size on one file: one increasing sequence. */
+TEST_F(uuid7, one_file_strictly_increasing)
+{
+	enum { MAXN = 1100 };
+	struct fl_uuid *u = calloc(MAXN, sizeof(*u)), prev;
+	long n, k;
+	int r;
+
+	ASSERT_TRUE(u != NULL);
+	memset(&prev, 0, sizeof(prev));
+	for (r = 0; r < 300; r++) {
+		k = 1 + (r * 37) % MAXN;
+		if (r % 3 == 0)
+			n = fl_uuid_read(self->fd, u, k);
+		else
+			n = fl_uuid_batch(r % 3 == 1 ? self->fd : self->idfd,
+					  u, k, 0);
+		ASSERT_EQ(k, n);
+		check_uuid_increasing(_metadata, u, n, &prev);
+		/* IDs on the same file interleave without effect on UUIDs. */
+		ASSERT_EQ(1L, fl_batch(self->fd, (uint64_t *)u, 1, 0));
+	}
+	free(u);
+}
+
+struct uuid_worker {
+	pthread_t th;
+	int fd;
+	int cpu;		/* -1: not pinned */
+	long want, got, per_call;
+	struct fl_uuid *out;
+	long bad;		/* a UUID not above the one before, in this thread */
+	long err;
+};
+
+static void *uuid_worker_main(void *arg)
+{
+	struct uuid_worker *w = arg;
+	cpu_set_t set;
+	long n, i;
+
+	if (w->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		sched_setaffinity(0, sizeof(set), &set);
+	}
+	while (w->got < w->want) {
+		n = w->want - w->got;
+		if (n > w->per_call)
+			n = w->per_call;
+		n = (w->got / w->per_call) % 2 ?
+			fl_uuid_read(w->fd, w->out + w->got, n) :
+			fl_uuid_batch(w->fd, w->out + w->got, n, 0);
+		if (n <= 0) {
+			w->err = n;
+			break;
+		}
+		for (i = w->got; i < w->got + n; i++)
+			if (i && fl_uuid_cmp(&w->out[i - 1], &w->out[i]) >= 0)
+				w->bad++;
+		w->got += n;
+	}
+	return NULL;
+}
+
+/*
+ * Sorts @u; the number of UUIDs whose first 12 bytes (unix_ts_ms, version,
+ * counter, variant) equal the one before.  Stronger than counting equal
+ * UUIDs: on one host no two share them, whatever the random bits.
+ */
+static size_t uuid_dups(struct fl_uuid *u, size_t n)
+{
+	size_t i, dups = 0;
+
+	qsort(u, n, sizeof(*u), fl_uuid_cmp);
+	for (i = 1; i < n; i++)
+		if (!memcmp(&u[i - 1], &u[i], 12))
+			dups++;
+	return dups;
+}
+
+/*
+ * 8 threads, each with its own file: 10^7 UUIDs (160 MB, well inside the
+ * guest's 2 GB), sorted, no two equal; each thread's strictly increasing.
+ */
+TEST_F_TIMEOUT(uuid7, threads_unique, 300)
+{
+	enum { NT = 8 };
+	const long total = 10000000, per = total / NT;
+	struct fl_uuid *all = malloc(total * sizeof(*all));
+	struct uuid_worker w[NT];
+	int ncpu = cpu_count(), i;
+
+	ASSERT_TRUE(all != NULL);
+	self->settle = true;
+	for (i = 0; i < NT; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].fd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, w[i].fd);
+		w[i].cpu = i % ncpu;
+		w[i].want = per;
+		w[i].per_call = 65536;
+		w[i].out = all + i * per;
+		ASSERT_EQ(0, pthread_create(&w[i].th, NULL, uuid_worker_main,
+					    &w[i]));
+	}
+	for (i = 0; i < NT; i++) {
+		pthread_join(w[i].th, NULL);
+		close(w[i].fd);
+		EXPECT_EQ(0L, w[i].err);
+		EXPECT_EQ(per, w[i].got);
+		EXPECT_EQ(0L, w[i].bad) TH_LOG("thread %d", i);
+	}
+	check_uuid_bits(_metadata, all, 1000);
+	EXPECT_EQ(0UL, (unsigned long)uuid_dups(all, total));
+	free(all);
+}
+
+/* Threads sharing one file: each one's UUIDs increase, none repeat. */
+TEST_F_TIMEOUT(uuid7, shared_file_threads, 120)
+{
+	enum { NT = 4 };
+	const long per = 100000;
+	struct fl_uuid *all = malloc(NT * per * sizeof(*all));
+	struct uuid_worker w[NT];
+	int i;
+
+	ASSERT_TRUE(all != NULL);
+	self->settle = true;
+	for (i = 0; i < NT; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].fd = self->fd;
+		w[i].cpu = -1;
+		w[i].want = per;
+		w[i].per_call = 1 + i * 97;
+		w[i].out = all + i * per;
+		ASSERT_EQ(0, pthread_create(&w[i].th, NULL, uuid_worker_main,
+					    &w[i]));
+	}
+	for (i = 0; i < NT; i++) {
+		pthread_join(w[i].th, NULL);
+		EXPECT_EQ(0L, w[i].err);
+		EXPECT_EQ(per, w[i].got);
+		EXPECT_EQ(0L, w[i].bad) TH_LOG("thread %d", i);
+	}
+	EXPECT_EQ(0UL, (unsigned long)uuid_dups(all, NT * per));
+	free(all);
+}
+
+TEST_F(uuid7, ioctl_struct_size)
+{
+	check_sizes(_metadata, self->fd, FLAKEID_IOC_UUID7_BATCH,
+		    FLAKEID_UUID7_BATCH_SIZE_VER0,
+		    sizeof(struct flakeid_uuid7_batch));
+}
+
+TEST_F(uuid7, ioctl_bad_input)
+{
+	const uint64_t counts[] = { FLAKEID_BATCH_MAX + 1ULL, 1ULL << 32,
+				    1ULL << 61, ~0ULL };
+	const uint64_t vals[] = { 1, 1ULL << 31, 1ULL << 63, ~0ULL };
+	long pg = sysconf(_SC_PAGESIZE);
+	char *p = map_page_then_hole();
+	struct flakeid_uuid7_batch b;
+	struct fl_uuid u[4], a, c;
+	size_t i;
+	int bit;
+
+	ASSERT_TRUE(p != NULL);
+	memset(u, 0, sizeof(u));
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &a, 1));
+	for (bit = 0; bit < 32; bit++) {
+		if (1U << bit == FLAKEID_BATCH_NONBLOCK)
+			continue;
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.flags = 1U << bit;
+		b.count = 4;
+		b.uuids = (uintptr_t)u;
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_UUID7_BATCH, &b))
+			TH_LOG("flag bit %d", bit);
+		EXPECT_EQ(4ULL, b.count);
+	}
+	for (i = 0; i < ARRAY_SIZE(vals); i++) {
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.count = 4;
+		b.uuids = (uintptr_t)u;
+		b.reserved = vals[i];
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_UUID7_BATCH, &b));
+	}
+	for (i = 0; i < ARRAY_SIZE(counts); i++) {
+		memset(&b, 0, sizeof(b));
+		b.size = sizeof(b);
+		b.count = counts[i];
+		b.uuids = (uintptr_t)u;
+		EXPECT_EQ(-EINVAL, sys_ioctl(self->fd, FLAKEID_IOC_UUID7_BATCH, &b))
+			TH_LOG("count %#llx", (unsigned long long)counts[i]);
+	}
+	/* Nothing was written by any refused call. */
+	for (i = 0; i < sizeof(u); i++)
+		ASSERT_EQ(0, ((char *)u)[i]);
+	EXPECT_EQ(0L, fl_uuid_batch(self->fd, u, 0, 0));
+
+	EXPECT_EQ(-EFAULT, fl_uuid_batch(self->fd, NULL, 4, 0));
+	EXPECT_EQ(-EFAULT, fl_uuid_batch(self->fd, (void *)-16L, 1, 0));
+	EXPECT_EQ(-EFAULT, fl_uuid_batch(self->fd, KERNEL_ADDR, 4, 0));
+	EXPECT_EQ(-EFAULT, fl_uuid_batch(self->fd, (void *)(p + pg), 4, 0));
+	EXPECT_EQ(-EFAULT, fl_uuid_batch(self->fd, (void *)(p + pg - 8), 1, 0));
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.count = 1;
+	b.uuids = 0xdead000000000000ULL;
+	EXPECT_EQ(-EFAULT, sys_ioctl(self->fd, FLAKEID_IOC_UUID7_BATCH, &b));
+	/* Two whole UUIDs fit before the hole: those, or EFAULT. */
+	memset(&b, 0, sizeof(b));
+	b.size = sizeof(b);
+	b.count = 100;
+	b.uuids = (uintptr_t)(p + pg - 40);
+	if (sys_ioctl(self->fd, FLAKEID_IOC_UUID7_BATCH, &b) == 0) {
+		EXPECT_EQ(2ULL, b.count);
+	} else {
+		EXPECT_EQ(EFAULT, errno);
+	}
+
+	EXPECT_EQ(4L, fl_uuid_batch(self->fd, u, 4, FLAKEID_BATCH_NONBLOCK));
+	check_uuid_bits(_metadata, u, 4);
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &c, 1));
+	EXPECT_GT(0, fl_uuid_cmp(&a, &u[0]));
+	EXPECT_GT(0, fl_uuid_cmp(&u[3], &c));
+	if (b.count == 2) {
+		EXPECT_GT(0, fl_uuid_cmp(p + pg - 24, &u[0]));
+	}
+	/* Other drivers' commands and unknown numbers: ENOTTY on this node too. */
+	EXPECT_EQ(-ENOTTY, sys_ioctl(self->fd, _IOWR(FLAKEID_IOC_TYPE, 0x05,
+						      struct flakeid_uuid7_batch),
+				     &b));
+	EXPECT_EQ(-ENOTTY, sys_ioctl(self->fd, TCGETS, &b));
+	munmap(p, pg);
+}
+
+/* The fence and the ceiling stop UUIDs as they stop IDs. */
+TEST_F(uuid7, fence_and_ceiling)
+{
+	enum { N = 4096 };
+	struct fl_uuid *u = malloc(N * sizeof(*u));
+	uint64_t until;
+	long n, total = 0;
+	int nb;
+
+	ASSERT_TRUE(u != NULL);
+	ASSERT_LT(0L, fl_sysfs_write("until_ms", "0"));
+	EXPECT_EQ(-EKEYEXPIRED, fl_uuid_read(self->fd, u, 1));
+	EXPECT_EQ(-EKEYEXPIRED, fl_uuid_batch(self->fd, u, 1, 0));
+	EXPECT_EQ(-EKEYEXPIRED, fl_uuid_batch(self->idfd, u, 1,
+					      FLAKEID_BATCH_NONBLOCK));
+	nb = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	EXPECT_EQ(-EKEYEXPIRED, fl_uuid_read(nb, u, 1));
+	ASSERT_LT(0L, fl_sysfs_write("until_ms", "none"));
+	EXPECT_EQ(1L, fl_uuid_read(nb, u, 1));
+
+	ASSERT_LT(0L, fl_sysfs_write("until_wait_ms", "200"));
+	until = set_until_ahead(_metadata, 150);
+	for (;;) {
+		n = fl_uuid_batch(self->fd, u, N, FLAKEID_BATCH_NONBLOCK);
+		if (n < 0)
+			break;
+		total += n;
+		ASSERT_GE(until, fl_uuid_ms(&u[n - 1])) TH_LOG("UUID %ld", total);
+	}
+	EXPECT_EQ(-EAGAIN, n);
+	EXPECT_LT(0L, total);
+	EXPECT_EQ(-EAGAIN, fl_uuid_read(nb, u, 1));
+	fl_sleep_ms((long)(until - (uint64_t)fl_idclock_ms()) + 50);
+	EXPECT_EQ(-EKEYEXPIRED, fl_uuid_read(self->fd, u, 1));
+	ASSERT_LT(0L, fl_sysfs_write("until_ms", "none"));
+	EXPECT_EQ(1L, fl_uuid_read(self->fd, u, 1));
+	EXPECT_LT(until, fl_uuid_ms(&u[0]));
+	close(nb);
+	free(u);
+}
+
+/*
+ * Leave the allocator a few hundred ms ahead of the clock, so that a
+ * configuration change finds cur_ms in the future: the case where the
+ * new placement is not past the slots already granted.  The largest UUID
+ * read goes to *@top.
+ */
+static void borrow_ahead(struct __test_metadata *_metadata, int fd,
+			 struct fl_uuid *top)
+{
+	enum { N = 65536 };
+	struct fl_uuid *u = malloc(N * sizeof(*u));
+	long n, total = 0;
+
+	ASSERT_TRUE(u != NULL);
+	while (total < 300000) {
+		n = fl_uuid_batch(fd, u, N, FLAKEID_BATCH_NONBLOCK);
+		if (n == -EAGAIN)
+			break;
+		ASSERT_LT(0L, n);
+		total += n;
+		*top = u[n - 1];
+	}
+	free(u);
+}
+
+/* A fresh file's first UUID, and the next on @fd: both above *@top. */
+static void expect_above(struct __test_metadata *_metadata, int fd,
+			 struct fl_uuid *top, const char *what)
+{
+	struct fl_uuid a, b;
+	int nfd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+
+	ASSERT_LE(0, nfd);
+	ASSERT_EQ(1L, fl_uuid_read(nfd, &a, 1));
+	close(nfd);
+	ASSERT_EQ(1L, fl_uuid_read(fd, &b, 1));
+	EXPECT_GT(0, fl_uuid_cmp(top, &a)) {
+		TH_LOG("%s: new file's UUID not above (ms %llu ctr %#llx <= ms %llu ctr %#llx)",
+		       what, (unsigned long long)fl_uuid_ms(&a),
+		       (unsigned long long)fl_uuid_counter(&a),
+		       (unsigned long long)fl_uuid_ms(top),
+		       (unsigned long long)fl_uuid_counter(top));
+	}
+	EXPECT_GT(0, fl_uuid_cmp(top, &b)) TH_LOG("%s: same file", what);
+	*top = fl_uuid_cmp(&a, &b) > 0 ? a : b;
+}
+
+/* Node IDs up (IDs stay above in ID space, the slots would repeat) and down. */
+TEST_F(uuid7, node_id_change_keeps_order)
+{
+	static const char *const names[] = { "machine_id", "region_id",
+					     "app_id", "machine_id" };
+	static const char *const vals[] = { "5", "3", "7", "0" };
+	struct fl_uuid top;
+	size_t i;
+
+	self->settle = true;
+	fl_settle();
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		borrow_ahead(_metadata, self->fd, &top);
+		ASSERT_LT(0L, fl_sysfs_write_settled(names[i], vals[i]));
+		expect_above(_metadata, self->fd, &top, names[i]);
+	}
+	borrow_ahead(_metadata, self->fd, &top);
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", "41:4:3:6:9"));
+	expect_above(_metadata, self->fd, &top, "layout");
+}
+
+TEST_F(uuid7, epoch_change_keeps_order)
+{
+	uint64_t e = fl_sysfs_u64("epoch_ms");
+	struct fl_uuid top;
+
+	ASSERT_EQ(FLAKEID_DEFAULT_EPOCH_MS, e);
+	self->settle = true;
+	fl_settle();
+	borrow_ahead(_metadata, self->fd, &top);
+	ASSERT_LT(0L, fl_sysfs_write_u64("epoch_ms", e - 1000));
+	expect_above(_metadata, self->fd, &top, "epoch back 1000 ms");
+	/* Forward again: a 1000 ms jump, accepted once the clock caught up. */
+	ASSERT_LT(0L, fl_sysfs_write_settled("epoch_ms", "1704067200000"));
+	expect_above(_metadata, self->fd, &top, "epoch forward 1000 ms");
+}
+
+/* A floor puts every later UUID above floor_ms, on every file. */
+TEST_F(uuid7, floor_keeps_order)
+{
+	struct fl_uuid top, u;
+	uint64_t x;
+
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &top, 1));
+	x = (uint64_t)fl_idclock_ms() + 2000;
+	ASSERT_LT(0L, fl_sysfs_write_u64("floor_ms", x));
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &u, 1));
+	EXPECT_LT(x, fl_uuid_ms(&u));
+	expect_above(_metadata, self->fd, &top, "floor");
+	/* Writing back floor_ms as read moves past it, for UUIDs too. */
+	x = fl_sysfs_u64("floor_ms");
+	ASSERT_LT(0L, fl_sysfs_write_u64("floor_ms", x));
+	ASSERT_EQ(1L, fl_uuid_read(self->fd, &u, 1));
+	EXPECT_LT(x, fl_uuid_ms(&u));
+}
+
+static int step_clock_ms(int64_t ms)
+{
+	struct timespec t;
+	int64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	ns = (int64_t)t.tv_nsec + (ms % 1000) * 1000000LL;
+	t.tv_sec += ms / 1000 + (ns < 0 ? -1 : ns / 1000000000LL);
+	t.tv_nsec = ((ns % 1000000000LL) + 1000000000LL) % 1000000000LL;
+	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
+}
+
+/* The wall clock stepped back: UUIDs go on above, the ID clock holds. */
+TEST_F(uuid7, clock_step_back_keeps_order)
+{
+	static const int64_t steps[] = { -5, -1000, -1 };
+	struct fl_uuid top, u[64];
+	int64_t back = 0;
+	size_t i;
+
+	self->settle = true;
+	ASSERT_EQ(64L, fl_uuid_read(self->fd, u, 64));
+	top = u[63];
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		ASSERT_EQ(0, step_clock_ms(steps[i]));
+		back += steps[i];
+		expect_above(_metadata, self->fd, &top, "clock step back");
+		ASSERT_EQ(64L, fl_uuid_batch(self->fd, u, 64, 0));
+		check_uuid_increasing(_metadata, u, 64, &top);
+	}
+	EXPECT_EQ(0, step_clock_ms(-back));
+	expect_above(_metadata, self->fd, &top, "clock restored");
+}
+
+/*
+ * 2 slots per ms (a 1-bit sequence), max_borrow_ms 2: asking for far more
+ * than 2 * (2 + 1) UUIDs without blocking gives a short count, then EAGAIN.
+ * A blocking call waits when it has nothing yet, and returns what it has
+ * rather than wait once it has some: never EAGAIN, never 0.
+ */
+TEST_F(uuid7, borrow_limit)
+{
+	enum { N = 2000 };
+	struct fl_uuid *u = malloc(N * sizeof(*u));
+	long n = 0, total;
+	int i, nb;
+
+	ASSERT_TRUE(u != NULL);
+	self->settle = true;
+	pin_to_one_cpu();
+	ASSERT_LT(0L, fl_sysfs_write_settled("layout", NARROW_LAYOUT));
+	ASSERT_LT(0L, fl_sysfs_write("max_borrow_ms", "2"));
+	n = fl_uuid_batch(self->fd, u, N, FLAKEID_BATCH_NONBLOCK);
+	EXPECT_LT(0L, n);
+	EXPECT_GT((long)N, n);
+	for (i = 0; i < 1000; i++) {
+		n = fl_uuid_batch(self->fd, u, N, FLAKEID_BATCH_NONBLOCK);
+		if (n == -EAGAIN)
+			break;
+		ASSERT_LT(0L, n);
+		EXPECT_GT((long)N, n);
+	}
+	EXPECT_EQ(-EAGAIN, n);
+	nb = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, nb);
+	for (i = 0; i < 1000; i++) {
+		n = fl_uuid_read(nb, u, N);
+		if (n == -EAGAIN)
+			break;
+		ASSERT_LT(0L, n);
+		EXPECT_GT((long)N, n);
+	}
+	EXPECT_EQ(-EAGAIN, n);
+	close(nb);
+	for (i = 0, total = 0; total < 200 && i < 1000; i++) {
+		n = i % 2 ? fl_uuid_read(self->fd, u, 200 - total) :
+			    fl_uuid_batch(self->fd, u, 200 - total, 0);
+		ASSERT_LT(0L, n);
+		total += n;
+	}
+	EXPECT_EQ(200L, total);
+	free(u);
+}
+
+static int cmp_u64_slot(const void *a, const void *b)
+{
+	return fl_cmp_u64(a, b);
+}
+
+/*
+ * IDs and UUIDs drawn in turn on one CPU spend distinct slots: no ID's
+ * (unix_ms, sequence) is a UUID's (unix_ts_ms, low sequence_bits of the
+ * counter).
+ */
+TEST_F(uuid7, interleaved_with_ids_distinct_slots)
+{
+	enum { ROUNDS = 3000, K = 4 };
+	uint64_t *slots = malloc(ROUNDS * 2 * K * sizeof(*slots));
+	struct flakeid_config c;
+	struct flakeid_decode d;
+	struct fl_uuid u[K];
+	uint64_t ids[K], seqmask;
+	size_t ns = 0, i, dups = 0;
+	int r, k, j;
+
+	ASSERT_TRUE(slots != NULL);
+	pin_to_one_cpu();
+	ASSERT_EQ(0, fl_get_config(self->idfd, &c));
+	seqmask = (1ULL << c.sequence_bits) - 1;
+	for (r = 0; r < ROUNDS; r++) {
+		k = 1 + r % K;
+		ASSERT_EQ((long)k, fl_read(self->idfd, ids, k));
+		for (j = 0; j < k; j++) {
+			ASSERT_EQ(0, fl_decode(self->idfd, ids[j], &d));
+			slots[ns++] = d.unix_ms << c.sequence_bits | d.sequence;
+		}
+		ASSERT_EQ((long)k, r % 2 ? fl_uuid_read(self->fd, u, k) :
+					   fl_uuid_batch(self->idfd, u, k, 0));
+		for (j = 0; j < k; j++)
+			slots[ns++] = fl_uuid_ms(&u[j]) << c.sequence_bits |
+				      (fl_uuid_counter(&u[j]) & seqmask);
+	}
+	qsort(slots, ns, sizeof(*slots), cmp_u64_slot);
+	for (i = 1; i < ns; i++)
+		if (slots[i] == slots[i - 1])
+			dups++;
+	EXPECT_EQ(0UL, (unsigned long)dups) TH_LOG("of %zu slots", ns);
+	free(slots);
+}
+
+/* ids_issued counts slots, whatever they became. */
+TEST_F(uuid7, ids_issued_counts_uuids)
+{
+	enum { N = 1000 };
+	struct fl_uuid *u = malloc(N * sizeof(*u));
+	uint64_t i0, i1;
+
+	ASSERT_TRUE(u != NULL);
+	i0 = fl_sysfs_u64("ids_issued");
+	ASSERT_EQ((long)N, fl_uuid_read(self->fd, u, N));
+	i1 = fl_sysfs_u64("ids_issued");
+	EXPECT_LE(i0 + N, i1);
+	free(u);
+}
+
+/* Within a millisecond the counter is one seed, then the sequence. */
+TEST_F(uuid7, counter_is_seed_then_sequence)
+{
+	enum { N = 4096 };
+	struct fl_uuid *u = malloc(N * sizeof(*u));
+	struct flakeid_config c;
+	uint64_t hi_mask, a, b;
+	int i, same_ms = 0, bad = 0;
+
+	ASSERT_TRUE(u != NULL);
+	ASSERT_EQ(0, fl_get_config(self->idfd, &c));
+	hi_mask = ~((1ULL << c.sequence_bits) - 1);
+	ASSERT_EQ((long)N, fl_uuid_batch(self->fd, u, N, 0));
+	for (i = 1; i < N; i++) {
+		if (fl_uuid_ms(&u[i]) != fl_uuid_ms(&u[i - 1]))
+			continue;
+		same_ms++;
+		a = fl_uuid_counter(&u[i - 1]);
+		b = fl_uuid_counter(&u[i]);
+		if ((a & hi_mask) != (b & hi_mask) || a >= b)
+			bad++;
+	}
+	EXPECT_LT(0, same_ms);
+	EXPECT_EQ(0, bad);
+	free(u);
 }
 
 TEST_HARNESS_MAIN

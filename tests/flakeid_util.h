@@ -32,6 +32,8 @@ _Static_assert(sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0,
 	       "flakeid_decode size");
 _Static_assert(sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0,
 	       "flakeid_config size");
+_Static_assert(sizeof(struct flakeid_uuid7_batch) ==
+	       FLAKEID_UUID7_BATCH_SIZE_VER0, "flakeid_uuid7_batch size");
 
 struct fl_layout {
 	unsigned int ts, region, app, machine, seq;
@@ -200,6 +202,63 @@ static inline long fl_read(int fd, uint64_t *ids, size_t count)
 	if (n % 8)
 		return -EPROTO;	/* never a partial ID */
 	return (long)(n / 8);
+}
+
+/* A UUIDv7 as the device writes it: 16 bytes, big-endian. */
+struct fl_uuid {
+	uint8_t b[FLAKEID_UUID7_SIZE];
+};
+
+/* read(2) of @count UUIDs: the number of UUIDs read or -errno. */
+static inline long fl_uuid_read(int fd, struct fl_uuid *u, size_t count)
+{
+	ssize_t n = read(fd, u, count * sizeof(*u));
+
+	if (n < 0)
+		return -errno;
+	if (n % FLAKEID_UUID7_SIZE)
+		return -EPROTO;	/* never a partial UUID */
+	return (long)(n / FLAKEID_UUID7_SIZE);
+}
+
+/* FLAKEID_IOC_UUID7_BATCH: the number of UUIDs written or -errno. */
+static inline long fl_uuid_batch(int fd, struct fl_uuid *u, uint64_t count,
+				 uint32_t flags)
+{
+	struct flakeid_uuid7_batch b = {
+		.size = sizeof(b),
+		.flags = flags,
+		.count = count,
+		.uuids = (uintptr_t)u,
+	};
+
+	if (ioctl(fd, FLAKEID_IOC_UUID7_BATCH, &b))
+		return -errno;
+	return (long)b.count;
+}
+
+/* unix_ts_ms: bytes 0..5. */
+static inline uint64_t fl_uuid_ms(const struct fl_uuid *u)
+{
+	uint64_t ms = 0;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		ms = ms << 8 | u->b[i];
+	return ms;
+}
+
+/* The 42-bit counter: rand_a (12 bits), then the top 30 bits of rand_b. */
+static inline uint64_t fl_uuid_counter(const struct fl_uuid *u)
+{
+	return (uint64_t)(u->b[6] & 0x0f) << 38 | (uint64_t)u->b[7] << 30 |
+	       (uint64_t)(u->b[8] & 0x3f) << 24 | (uint64_t)u->b[9] << 16 |
+	       (uint64_t)u->b[10] << 8 | u->b[11];
+}
+
+static inline int fl_uuid_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct fl_uuid));
 }
 
 static inline void fl_layout_of(const struct flakeid_config *c,

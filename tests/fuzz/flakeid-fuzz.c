@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * flakeid-fuzz: throw malformed ioctls, reads and sysfs stores at
- * /dev/flakeid for a bounded time and check every answer against the
- * contract in uapi/linux/flakeid.h and docs/device.md.
+ * /dev/flakeid and /dev/flakeid-uuid7 for a bounded time and check every
+ * answer against the contract in uapi/linux/flakeid.h and docs/device.md.
  *
  *   flakeid-fuzz [-t SECONDS] [-j PROCS] [-s SEED] [-S] [-v]
  *
  * Each of PROCS processes (default: one per CPU) holds a few open files and
- * loops over random operations: the three ioctls with random sizes, flags,
+ * loops over random operations: the four ioctls with random sizes, flags,
  * reserved members, counts and pointers (NULL, unaligned, kernel, non-
  * canonical, read-only, running into an unmapped page), random command
  * numbers around the module's magic and elsewhere, reads and readv of odd
- * sizes, lseek/pread/mmap/write, O_NONBLOCK flips, and (root, unless -S)
+ * sizes (of IDs, and of UUIDs from a file of /dev/flakeid-uuid7 each file
+ * holds beside), lseek/pread/mmap/write, O_NONBLOCK flips, and (root, unless -S)
  * sysfs stores that must be refused.  A timer signal interrupts long calls.
  *
- * A violation is an answer the contract forbids (a wrong errno, IDs that
- * do not increase on one file, a refused store that changed something); the
+ * A violation is an answer the contract forbids (a wrong errno, IDs or
+ * UUIDs that do not increase on one file, a UUID without version 7 and
+ * variant 0b10, a refused store that changed something); the
  * kernel's own detectors watch for the rest.  At the end a fresh file must
  * still get valid, increasing IDs that decode to the live configuration.
  * Exit status: 0 clean, 1 violations, 2 usage or setup error.
@@ -49,12 +51,12 @@
 
 enum op {
 	OP_BATCH, OP_DECODE, OP_CONFIG, OP_BADCMD, OP_READ, OP_READV,
-	OP_MISC, OP_NONBLOCK, OP_REOPEN, OP_SYSFS, OP_NR
+	OP_MISC, OP_NONBLOCK, OP_REOPEN, OP_SYSFS, OP_UUID, OP_UREAD, OP_NR
 };
 
 static const char *const op_names[OP_NR] = {
 	"batch", "decode", "config", "badcmd", "read", "readv",
-	"misc", "nonblock", "reopen", "sysfs",
+	"misc", "nonblock", "reopen", "sysfs", "uuid7", "uread",
 };
 
 /* Totals shared by all processes (a MAP_SHARED page). */
@@ -91,6 +93,9 @@ struct file_state {
 	int fd;
 	uint64_t last;		/* largest ID this open file returned */
 	int nonblock;
+	uint8_t last_uuid[16];	/* largest UUID the file returned (fd) */
+	int ufd;		/* a file of /dev/flakeid-uuid7 */
+	uint8_t ulast[16];	/* largest UUID ufd returned */
 };
 
 static struct file_state files[NFILES];
@@ -234,6 +239,26 @@ static void check_ids(struct file_state *f, const uint64_t *ids, uint64_t n,
 		}
 		if (v > f->last)
 			f->last = v;
+	}
+	__atomic_fetch_add(&tot->ids, n, __ATOMIC_RELAXED);
+}
+
+/* Version 7, variant 0b10, and above the last UUID of the same file. */
+static void check_uuids(uint8_t *last, const uint8_t *u, uint64_t n,
+			const char *what)
+{
+	uint64_t i;
+
+	for (i = 0; i < n; i++, u += FLAKEID_UUID7_SIZE) {
+		if (u[6] >> 4 != 7 || u[8] >> 6 != 2)
+			violation("%s: UUID %" PRIu64 " of %" PRIu64
+				  ": version %u, variant %u", what, i, n,
+				  u[6] >> 4, u[8] >> 6);
+		if (memcmp(u, last, FLAKEID_UUID7_SIZE) <= 0)
+			violation("%s: UUID %" PRIu64 " of %" PRIu64
+				  " not above the file's last", what, i, n);
+		else
+			memcpy(last, u, FLAKEID_UUID7_SIZE);
 	}
 	__atomic_fetch_add(&tot->ids, n, __ATOMIC_RELAXED);
 }
@@ -452,6 +477,79 @@ static void op_batch(struct file_state *f)
 	check_ids(f, (const uint64_t *)(uintptr_t)b.ids, b.count, "batch");
 }
 
+/* FLAKEID_IOC_UUID7_BATCH, on the ID node's file or the UUID node's. */
+static void op_uuid(struct file_state *f)
+{
+	struct flakeid_uuid7_batch b = { 0 };
+	enum ptr_kind kind;
+	int ret, err, hdr, bad_fields = 0, on_ufd = chance(50);
+	uint8_t *last = on_ufd ? f->ulast : f->last_uuid;
+	struct ucmd u;
+	uint64_t asked;
+
+	make_ucmd(&u, FLAKEID_UUID7_BATCH_SIZE_VER0, sizeof(b));
+	b.size = u.size;
+	b.flags = chance(80) ? (chance(50) ? FLAKEID_BATCH_NONBLOCK : 0) : (uint32_t)rnd();
+	b.reserved = chance(85) ? 0 : 1 + below(~0ULL - 1);
+	b.count = pick_count();
+	b.uuids = pick_ptr(&data_area, b.count <= BIGBUF_IDS / 2 ? b.count * 16 : 0,
+			   &kind);
+	if ((b.flags & ~FLAKEID_BATCH_NONBLOCK) || b.reserved ||
+	    b.count > FLAKEID_BATCH_MAX)
+		bad_fields = 1;
+	put_ucmd(&u, &b, sizeof(b));
+	asked = b.count;
+
+	ret = ioctl(on_ufd ? f->ufd : f->fd, FLAKEID_IOC_UUID7_BATCH,
+		    (void *)(uintptr_t)u.arg);
+	err = errno;
+	count(OP_UUID, ret, err);
+	hdr = header_errno(&u, FLAKEID_UUID7_BATCH_SIZE_VER0, sizeof(b));
+	if (hdr < 0)
+		return;
+	if (hdr) {
+		if (ret == 0)
+			violation("uuid7: succeeded, want %s (size %u)",
+				  strerror(hdr), u.size);
+		else if (bad_fields && hdr == E2BIG)
+			EXPECT_ERRNO("uuid7 (dirty tail, bad fields)", err, E2BIG, EINVAL);
+		else if (err != hdr)
+			violation("uuid7: errno %s, want %s (size %u)",
+				  strerror(err), strerror(hdr), u.size);
+		return;
+	}
+	if (bad_fields) {
+		if (ret == 0)
+			violation("uuid7: flags %#x reserved %#" PRIx64 " count %" PRIu64
+				  " accepted", b.flags, b.reserved, asked);
+		else
+			EXPECT_ERRNO("uuid7 (bad fields)", err, EINVAL);
+		return;
+	}
+	if (ret) {
+		if (!asked)
+			violation("uuid7: count 0 failed: %s", strerror(err));
+		else if (asked <= BIGBUF_IDS / 2 &&
+			 writable(&data_area, b.uuids, asked * 16, kind))
+			EXPECT_ERRNO("uuid7 (good buffer)", err, EAGAIN, EINTR);
+		else
+			EXPECT_ERRNO("uuid7 (bad buffer)", err, EFAULT, EAGAIN, EINTR);
+		return;
+	}
+	memcpy(&b, u.s, sizeof(b));
+	if (b.count > asked) {
+		violation("uuid7: %" PRIu64 " UUIDs written, %" PRIu64 " asked",
+			  b.count, asked);
+		return;
+	}
+	if (!writable(&data_area, b.uuids, b.count * 16, kind)) {
+		violation("uuid7: claims %" PRIu64 " UUIDs written to a bad buffer",
+			  b.count);
+		return;
+	}
+	check_uuids(last, (const uint8_t *)(uintptr_t)b.uuids, b.count, "uuid7");
+}
+
 static uint64_t pick_id(const struct file_state *f)
 {
 	switch (below(6)) {
@@ -584,7 +682,8 @@ static int is_command(unsigned int cmd)
 
 	return (cmd & ~size_bits) == (FLAKEID_IOC_BATCH & ~size_bits) ||
 	       (cmd & ~size_bits) == (FLAKEID_IOC_DECODE & ~size_bits) ||
-	       (cmd & ~size_bits) == (FLAKEID_IOC_CONFIG & ~size_bits);
+	       (cmd & ~size_bits) == (FLAKEID_IOC_CONFIG & ~size_bits) ||
+	       (cmd & ~size_bits) == (FLAKEID_IOC_UUID7_BATCH & ~size_bits);
 }
 
 /* Command types the VFS answers itself before the driver sees them. */
@@ -606,7 +705,7 @@ static void op_badcmd(struct file_state *f)
 		cmd = _IOC(below(4), FLAKEID_IOC_TYPE, below(256), below(1 << 14));
 		break;
 	case 1:	/* a real command number with size or direction bits added */
-		cmd = (FLAKEID_IOC_BATCH + below(3)) | (unsigned int)_IOC(below(4), 0, 0, 1 + below((1 << 14) - 1));
+		cmd = (FLAKEID_IOC_BATCH + below(4)) | (unsigned int)_IOC(below(4), 0, 0, 1 + below((1 << 14) - 1));
 		break;
 	case 2:	/* next to the magic */
 		type = FLAKEID_IOC_TYPE + (chance(50) ? 1 : -1);
@@ -622,7 +721,7 @@ static void op_badcmd(struct file_state *f)
 	arg = pick_ptr(&cmd_area, 0, &kind);
 	if (chance(20))
 		arg = rnd();
-	ret = ioctl(f->fd, cmd, (void *)(uintptr_t)arg);
+	ret = ioctl(chance(25) ? f->ufd : f->fd, cmd, (void *)(uintptr_t)arg);
 	count(OP_BADCMD, ret, errno);
 	if (ret == 0)
 		violation("ioctl %#x accepted", cmd);
@@ -747,6 +846,65 @@ static void op_readv(struct file_state *f)
 	check_ids(f, got, ret / 8, "readv");
 }
 
+/* read or readv of /dev/flakeid-uuid7: 16-byte UUIDs, 1..15 bytes EINVAL. */
+static void op_uread(struct file_state *f)
+{
+	enum ptr_kind kind;
+	size_t len = chance(50) ? pick_len() * 2 : below(48);
+	uint64_t p = pick_ptr(&data_area, len <= BIGBUF_IDS * 8 ? len : 0, &kind);
+	struct iovec iov[2];
+	size_t cut = below(11);
+	ssize_t ret;
+	int err;
+
+	if (chance(30) && len <= BIGBUF_IDS * 8 && kind == PTR_GOOD) {
+		/* Two segments: a UUID may straddle them. */
+		iov[0].iov_base = (void *)(uintptr_t)p;
+		iov[0].iov_len = len / 2 - (cut < len / 2 ? cut : len / 2);
+		iov[1].iov_base = (uint8_t *)iov[0].iov_base + iov[0].iov_len;
+		iov[1].iov_len = len - iov[0].iov_len;
+		ret = readv(f->ufd, iov, 2);
+	} else {
+		ret = read(f->ufd, (void *)(uintptr_t)p, len);
+	}
+	err = errno;
+	count(OP_UREAD, ret, err);
+	if (len == 0) {
+		if (ret != 0 && !(kind == PTR_BAD && err == EFAULT))
+			violation("uuid read of 0 bytes: %zd (%s)", ret, strerror(err));
+		return;
+	}
+	if (len < FLAKEID_UUID7_SIZE) {
+		if (ret >= 0)
+			violation("uuid read of %zu bytes returned %zd, want EINVAL",
+				  len, ret);
+		else if (kind == PTR_BAD)
+			EXPECT_ERRNO("uuid read of 1-15 bytes (bad buffer)", err, EINVAL, EFAULT);
+		else if (err != EINVAL)
+			violation("uuid read of %zu bytes: %s, want EINVAL", len,
+				  strerror(err));
+		return;
+	}
+	if (ret < 0) {
+		if (writable(&data_area, p, FLAKEID_UUID7_SIZE, kind))
+			EXPECT_ERRNO("uuid read (good start)", err, EAGAIN, EINTR, EFAULT);
+		else
+			EXPECT_ERRNO("uuid read (bad buffer)", err, EFAULT, EAGAIN, EINTR);
+		return;
+	}
+	if (ret % FLAKEID_UUID7_SIZE || (size_t)ret > len ||
+	    (uint64_t)ret / FLAKEID_UUID7_SIZE > FLAKEID_BATCH_MAX) {
+		violation("uuid read of %zu bytes returned %zd", len, ret);
+		return;
+	}
+	if (!writable(&data_area, p, ret, kind)) {
+		violation("uuid read claims %zd bytes written to a bad buffer", ret);
+		return;
+	}
+	check_uuids(f->ulast, (const uint8_t *)(uintptr_t)p,
+		    ret / FLAKEID_UUID7_SIZE, "uuid read");
+}
+
 static void op_misc(struct file_state *f)
 {
 	char c[16];
@@ -794,19 +952,33 @@ static void op_nonblock(struct file_state *f)
 	f->nonblock = !f->nonblock;
 	fl = f->nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
 	count(OP_NONBLOCK, fcntl(f->fd, F_SETFL, fl), errno);
+	fl = fcntl(f->ufd, F_GETFL);
+	fl = f->nonblock ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+	count(OP_NONBLOCK, fcntl(f->ufd, F_SETFL, fl), errno);
 }
 
 static int open_dev(const char *dev, struct file_state *f)
 {
 	f->nonblock = chance(30);
 	f->last = 0;
+	memset(f->last_uuid, 0, sizeof(f->last_uuid));
+	memset(f->ulast, 0, sizeof(f->ulast));
 	f->fd = open(dev, O_RDONLY | O_CLOEXEC | (f->nonblock ? O_NONBLOCK : 0));
+	if (f->fd < 0)
+		return f->fd;
+	f->ufd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY | O_CLOEXEC |
+		      (f->nonblock ? O_NONBLOCK : 0));
+	if (f->ufd < 0) {
+		close(f->fd);
+		f->fd = -1;
+	}
 	return f->fd;
 }
 
 static void op_reopen(const char *dev, struct file_state *f)
 {
 	close(f->fd);
+	close(f->ufd);
 	count(OP_REOPEN, open_dev(dev, f), errno);
 	if (f->fd < 0) {
 		violation("reopen: %s", strerror(errno));
@@ -900,11 +1072,13 @@ static void fuzz_loop(const char *dev, time_t deadline)
 	while (time(NULL) < deadline) {
 		f = &files[below(NFILES)];
 		switch (below(100)) {
-		case 0 ... 24: op_batch(f); break;
+		case 0 ... 17: op_batch(f); break;
+		case 18 ... 24: op_uuid(f); break;
 		case 25 ... 39: op_decode(f); break;
 		case 40 ... 49: op_config(f); break;
 		case 50 ... 64: op_badcmd(f); break;
-		case 65 ... 79: op_read(f); break;
+		case 65 ... 74: op_read(f); break;
+		case 75 ... 79: op_uread(f); break;
 		case 80 ... 87: op_readv(f); break;
 		case 88 ... 91: op_misc(f); break;
 		case 92 ... 94: op_nonblock(f); break;
@@ -962,6 +1136,25 @@ static int final_check(const char *dev)
 	printf("final: 4096 fresh IDs %s (first %#llx, last %#llx, %d bad)\n",
 	       bad ? "INVALID" : "valid and increasing",
 	       (unsigned long long)ids[0], (unsigned long long)ids[4095], bad);
+	if (bad)
+		return 1;
+
+	/* And 2048 fresh UUIDs (the same 32 KiB) from the UUID node. */
+	fd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY);
+	if (fd < 0 || read(fd, ids, sizeof(ids)) != (ssize_t)sizeof(ids)) {
+		printf("final: uuid read: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	for (i = 0; i < 2048; i++) {
+		const uint8_t *u = (const uint8_t *)ids + 16 * i;
+
+		if (u[6] >> 4 != 7 || u[8] >> 6 != 2 ||
+		    (i && memcmp(u - 16, u, 16) >= 0))
+			bad++;
+	}
+	printf("final: 2048 fresh UUIDs %s (%d bad)\n",
+	       bad ? "INVALID" : "valid and increasing", bad);
 	return bad != 0;
 }
 

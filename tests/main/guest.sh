@@ -11,6 +11,7 @@ CLI=/userspace/flakeid
 KO=/flakeid.ko
 SYS=/sys/class/misc/flakeid
 DEV=/dev/flakeid
+UDEV=/dev/flakeid-uuid7
 DEFAULT_EPOCH=1704067200000
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 
@@ -29,6 +30,9 @@ reload() {
 
 # N IDs from the device, one per line.
 ids() { head -c $(($1 * 8)) "$DEV" | od -An -tu8 -v | tr -s ' ' '\n' | grep .; }
+# N UUIDs, one per line in lower-case hex (od prints 16 bytes a line), so
+# that sort and [ \> ] compare them as memcmp() does.
+uuids() { head -c $(($1 * 16)) "$UDEV" | od -An -tx1 -v | tr -d ' ' | grep .; }
 
 # Run a test program, stream its output, report a crash.
 run_prog() {
@@ -70,6 +74,18 @@ tap $? "head -c 8 $DEV | od -An -tu8 prints one ID ($out)"
 cnt=$(ids 1000 | sort -u | wc -l)
 [ "$cnt" = 1000 ]
 tap $? "1000 IDs from head are distinct ($cnt)"
+[ -c "$UDEV" ]
+tap $? "$UDEV is a character device"
+[ "$(stat -c %a "$UDEV")" = 444 ]
+tap $? "$UDEV has mode 0444 (got $(stat -c %a "$UDEV" 2>/dev/null))"
+out=$(head -c 16 "$UDEV" | od -An -tx1 | tr -d ' \n')
+# Version 7 in the 13th hex digit, variant 0b10 (8, 9, a or b) in the 17th.
+echo "$out" | grep -qE '^[0-9a-f]{12}7[0-9a-f]{3}[89ab][0-9a-f]{15}$'
+tap $? "head -c 16 $UDEV | od -An -tx1 prints one UUIDv7 ($out)"
+uuids 1000 >/tmp/uuids
+cnt=$(sort -u /tmp/uuids | wc -l)
+sort /tmp/uuids | cmp -s - /tmp/uuids && [ "$cnt" = 1000 ]
+tap $? "1000 UUIDs from head are distinct and in order ($cnt)"
 
 # --- the functional tests, as a 64-bit and a 32-bit process -----------------
 run_prog flakeid_test
@@ -91,10 +107,23 @@ cnt=$(head -c 16 <&7 | od -An -tu8 | wc -w)
 [ "$cnt" = 2 ]
 tap $? "the open file still reads after the refused rmmod"
 exec 7<&-
+reload
+exec 8<"$UDEV"
+if rmmod flakeid 2>/tmp/rmmod.err; then
+	not_ok "rmmod refused while $UDEV is open"
+	load
+else
+	loaded
+	tap $? "rmmod refused while $UDEV is open ($(tr "\n" " " </tmp/rmmod.err))"
+fi
+cnt=$(head -c 32 <&8 | od -An -tx1 | tr -d ' ' | grep -c .)
+[ "$cnt" = 2 ]
+tap $? "the open UUID file still reads after the refused rmmod"
+exec 8<&-
 rmmod flakeid
 tap $? "rmmod accepted after the file is closed"
-! loaded && [ ! -e "$DEV" ]
-tap $? "module and $DEV gone after rmmod"
+! loaded && [ ! -e "$DEV" ] && [ ! -e "$UDEV" ]
+tap $? "module, $DEV and $UDEV gone after rmmod"
 
 # --- module parameters -------------------------------------------------------
 now_ms=$(($(date +%s) * 1000))
@@ -181,6 +210,7 @@ tap $? "plain reload after borrowing: next ID $first > last $last"
 
 # Save floor_ms, unload, set the clock back an hour, load with the floor.
 old=$(ids 1000 | tail -n 1)
+olduuid=$(uuids 1000 | tail -n 1)
 floor=$(cat $SYS/floor_ms)
 unload
 tap $? "rmmod before the clock goes back"
@@ -192,6 +222,9 @@ tap $? "insmod floor_ms=$floor"
 lowest=$(ids 1000 | sort -n | head -n 1)
 [ -n "$old" ] && [ -n "$lowest" ] && [ "$lowest" -gt "$old" ]
 tap $? "after the clock went back, reload with floor_ms: $lowest > $old"
+lowuuid=$(uuids 1000 | sort | head -n 1)
+[ -n "$olduuid" ] && [ -n "$lowuuid" ] && [ "$lowuuid" \> "$olduuid" ]
+tap $? "after the clock went back, reload with floor_ms: UUIDs above ($lowuuid > $olduuid)"
 ahead=$(cat $SYS/ahead_ms)
 [ "$ahead" -gt 3500000 ]
 tap $? "the ID clock starts at the floor, an hour ahead (ahead_ms $ahead)"
@@ -236,12 +269,18 @@ load_above() {
 	low=$(ids 20000 | min_id)
 	[ -n "$low" ] && gt "$low" "$old"
 	tap $? "$what: every new ID above the last load's ($low > $old)"
+	if [ -n "${olduuid_max:-}" ]; then
+		low=$(uuids 10000 | sort | head -n 1)
+		[ -n "$low" ] && [ "$low" \> "$olduuid_max" ]
+		tap $? "$what: every new UUID above the last load's ($low > $olduuid_max)"
+	fi
 	unload
 }
 
 load
 ids 300000 | max_id >/tmp/old.max
 old=$(cat /tmp/old.max)
+olduuid_max=$(uuids 100000 | sort | tail -n 1)
 state=$(cat $SYS/floor_state)
 note "saved floor_state: $state"
 unload
@@ -256,6 +295,7 @@ load_above "reload with a wider shift (40:4:3:6:10) and the saved floor" "$old" 
 load_above "reload with other node ids and the saved floor" "$old" \
 	region_id=1 machine_id=3 $state
 load_refused "floor_epoch_ms without floor_ms" "floor_epoch_ms=$DEFAULT_EPOCH"
+olduuid_max=
 
 # --- the timestamp field used up, then reconfigured or reloaded --------------
 # An epoch 2^32 ms - 4 s ago: a 32-bit timestamp runs out in about 4 s.

@@ -200,10 +200,12 @@ struct flakeid_config {
  *   var          2 bits  0b10
  *   rand_b      62 bits  counter bits 29..0, then 32 bits from the kernel's
  *                        random number generator, fresh for every UUID
- * The 42-bit counter has its top bit (the guard bit) clear, then a value
- * drawn afresh for every millisecond, then the sequence number the shared
- * allocator granted in that millisecond (the same sequence space the 64-bit
- * IDs use, sequence_bits wide).  So no two UUIDs of one host share
+ * The 42-bit counter has its top bit (the guard bit) clear, then a seed for
+ * the millisecond (41 - sequence_bits bits of a keyed hash of it: one value
+ * per millisecond on every CPU, unpredictable without the module's key),
+ * then the sequence number the shared allocator granted in that millisecond
+ * (the same sequence space the 64-bit IDs use, sequence_bits wide; a slot
+ * becomes an ID or a UUID, never both).  So no two UUIDs of one host share
  * (unix_ts_ms, counter): uniqueness on a host is deterministic.  There is
  * no node ID in a UUIDv7 (RFC 9562 section 6.4 puts embedded node IDs in
  * UUIDv8): across hosts uniqueness rests on the random bits.
