@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The character device /dev/flakeid: open/release, read_iter, and the ioctl
- * table that validates every user struct before a handler sees it.
+ * The character devices /dev/flakeid (64-bit IDs) and /dev/flakeid-uuid7
+ * (UUIDv7s): open/release, read_iter, and the ioctl table, shared by both,
+ * that validates every user struct before a handler sees it.
  */
 
 #include <linux/compat.h>
@@ -20,6 +21,8 @@
 static_assert(sizeof(struct flakeid_batch) == FLAKEID_BATCH_SIZE_VER0);
 static_assert(sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);
 static_assert(sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
+static_assert(sizeof(struct flakeid_uuid7_batch) ==
+	      FLAKEID_UUID7_BATCH_SIZE_VER0);
 
 static int flakeid_dev_open(struct inode *inode, struct file *file)
 {
@@ -37,7 +40,7 @@ static int flakeid_dev_open(struct inode *inode, struct file *file)
 	ff = kzalloc(sizeof(*ff), GFP_KERNEL);
 	if (!ff)
 		return -ENOMEM;
-	atomic64_set(&ff->last, 0);
+	flakeid_gen_file_init(ff);
 	file->private_data = ff;
 	file->f_mode |= FMODE_NOWAIT;
 	return 0;
@@ -96,10 +99,52 @@ static ssize_t flakeid_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
 						 iocb->ki_flags));
 }
 
+/* UUIDs a read of @len bytes asks for; 0 for 1..15 bytes (EINVAL). */
+static size_t flakeid_uuid_read_count(size_t len)
+{
+	return min_t(size_t, len / FLAKEID_UUID7_SIZE, FLAKEID_BATCH_MAX);
+}
+
+static ssize_t flakeid_read_uuids(struct file *file, struct flakeid_sink *sink,
+				  size_t len, bool nonblock)
+{
+	ssize_t ret;
+
+	if (!len)
+		return 0;
+	if (len < FLAKEID_UUID7_SIZE)
+		return -EINVAL;
+	sink->uuid = true;
+	ret = flakeid_gen_issue(file->private_data, sink,
+				flakeid_uuid_read_count(len), nonblock);
+	return ret < 0 ? ret : ret * FLAKEID_UUID7_SIZE;
+}
+
+static ssize_t flakeid_uuid_dev_read(struct file *file, char __user *buf,
+				     size_t len, loff_t *ppos)
+{
+	struct flakeid_sink sink = { .ubuf = buf };
+
+	if (!access_ok(buf, len))
+		return -EFAULT;
+	return flakeid_read_uuids(file, &sink, len, flakeid_nonblock(file, 0));
+}
+
+static ssize_t flakeid_uuid_dev_read_iter(struct kiocb *iocb,
+					  struct iov_iter *to)
+{
+	struct flakeid_sink sink = { .iter = to };
+
+	return flakeid_read_uuids(iocb->ki_filp, &sink, iov_iter_count(to),
+				  flakeid_nonblock(iocb->ki_filp,
+						   iocb->ki_flags));
+}
+
 union flakeid_ucmd {
 	struct flakeid_batch batch;
 	struct flakeid_decode decode;
 	struct flakeid_config config;
+	struct flakeid_uuid7_batch uuid7_batch;
 };
 
 static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
@@ -116,6 +161,35 @@ static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
 	if (!b->count)
 		return 0;
 	if (check_mul_overflow((size_t)b->count, sizeof(u64), &bytes))
+		return -EINVAL;
+
+	if (!access_ok(sink.ubuf, bytes))
+		return -EFAULT;
+	ret = flakeid_gen_issue(file->private_data, &sink, b->count,
+				flakeid_nonblock(file, 0) ||
+				(b->flags & FLAKEID_BATCH_NONBLOCK));
+	if (ret < 0)
+		return ret;
+	b->count = ret;
+	return 0;
+}
+
+static int flakeid_ioc_uuid7_batch(struct file *file, union flakeid_ucmd *u)
+{
+	struct flakeid_uuid7_batch *b = &u->uuid7_batch;
+	struct flakeid_sink sink = { .ubuf = u64_to_user_ptr(b->uuids),
+				     .uuid = true };
+	size_t bytes;
+	ssize_t ret;
+
+	if (b->flags & ~FLAKEID_BATCH_NONBLOCK || b->reserved)
+		return -EINVAL;
+	if (b->count > FLAKEID_BATCH_MAX)
+		return -EINVAL;
+	if (!b->count)
+		return 0;
+	if (check_mul_overflow((size_t)b->count, (size_t)FLAKEID_UUID7_SIZE,
+			       &bytes))
 		return -EINVAL;
 
 	if (!access_ok(sink.ubuf, bytes))
@@ -185,6 +259,8 @@ static const struct flakeid_ioctl_op flakeid_ops[] = {
 		   flakeid_ioc_decode),
 	FLAKEID_OP(FLAKEID_IOC_CONFIG, flakeid_config, FLAKEID_CONFIG_SIZE_VER0,
 		   flakeid_ioc_config),
+	FLAKEID_OP(FLAKEID_IOC_UUID7_BATCH, flakeid_uuid7_batch,
+		   FLAKEID_UUID7_BATCH_SIZE_VER0, flakeid_ioc_uuid7_batch),
 };
 
 static unsigned int flakeid_ioc_nosize(unsigned int cmd)
@@ -241,10 +317,29 @@ static const struct file_operations flakeid_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
+/* The same file but for read: UUIDs, 16 bytes each. */
+static const struct file_operations flakeid_uuid_fops = {
+	.owner = THIS_MODULE,
+	.open = flakeid_dev_open,
+	.release = flakeid_dev_release,
+	.read = flakeid_uuid_dev_read,
+	.read_iter = flakeid_uuid_dev_read_iter,
+	.unlocked_ioctl = flakeid_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
 static struct miscdevice flakeid_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "flakeid",
 	.fops = &flakeid_fops,
+	.mode = 0444,
+};
+
+/* No sysfs of its own: the configuration lives with /dev/flakeid. */
+static struct miscdevice flakeid_uuid_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "flakeid-uuid7",
+	.fops = &flakeid_uuid_fops,
 	.mode = 0444,
 };
 
@@ -257,11 +352,20 @@ int flakeid_dev_init(void)
 	if (ret)
 		return ret;
 	flakeid_attr_init(flakeid_misc.this_device);
+	ret = misc_register(&flakeid_uuid_misc);
+	if (ret)
+		goto err_misc;
 	return 0;
+
+err_misc:
+	misc_deregister(&flakeid_misc);
+	flakeid_attr_exit();
+	return ret;
 }
 
 void flakeid_dev_exit(void)
 {
+	misc_deregister(&flakeid_uuid_misc);
 	/* No store or reader is left to notify once the device is gone. */
 	misc_deregister(&flakeid_misc);
 	flakeid_attr_exit();

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generator core: the ID clock, the shared sequence allocator, the
- * per-CPU blocks served from it, and configuration changes.
+ * per-CPU blocks served from it, configuration changes, and the two things
+ * a slot of a block becomes: a 64-bit ID or a UUIDv7.
  *
  * Why no ID is ever issued twice
  * ------------------------------
@@ -10,8 +11,9 @@
  * flakeid_state.lock: it grants a CPU the range [next_seq, next_seq + n) of
  * the millisecond cur_ms and moves next_seq past it.  cur_ms never goes
  * back (every assignment is to a larger value), and next_seq only restarts
- * at 0 when cur_ms moves forward, so two grants never overlap and each
- * grant lies above every earlier one.  cur_ms moves only after the new
+ * at 0 when cur_ms moves forward (flakeid_move_to_locked(), refill), so two
+ * grants never overlap and each grant lies above every earlier one, as
+ * (Unix ms, sequence) slots compared in that order.  cur_ms moves only after the new
  * millisecond is known to fit the timestamp field, so it always names a
  * millisecond the configuration can stamp, and "the largest ID granted"
  * (the timestamp cur_ms, the sequence 2^S - 1) never wraps.  A
@@ -19,9 +21,14 @@
  * caller reserves a run of it and moves the block's cursor past the run,
  * so no sequence number of a block is used twice; the run is written out
  * after the lock is dropped, being the caller's alone.  A configuration change
- * moves (cur_ms, 0) to the first millisecond whose new IDs exceed every ID
- * the old configuration could have granted, and bumps block_gen so that no
- * CPU keeps serving a block granted before it.  CPU hotplug needs no callback:
+ * moves the allocator to the first millisecond whose new IDs exceed every
+ * ID the old configuration could have granted, and never to a millisecond
+ * already granted in: where that one is cur_ms or earlier (new node bits
+ * above the old ones keep the IDs above, the slots would repeat) cur_ms is
+ * marked used up (next_seq = 2^S) and the next grant takes a later one.  It
+ * bumps block_gen so that no CPU keeps serving a block granted before it.
+ * So within a load no (Unix ms, sequence) slot is granted twice, whatever
+ * the configuration did: the invariant UUIDs rest on (below).  CPU hotplug needs no callback:
  * a block belongs to its CPU whether that CPU is online or not, and a CPU
  * coming back finds its block either still exclusively its own or stale.
  *
@@ -76,6 +83,34 @@
  * generation ID's memory, the kernel's VM fork notifier fences the device,
  * some milliseconds after the VM resumed.
  *
+ * Why no UUID is issued twice, and UUIDs from one file increase
+ * --------------------------------------------------------------
+ * A UUID spends one slot of a block, as an ID does, and is composed from
+ * the slot alone: unix_ts_ms is the slot's millisecond (carried in the
+ * block and the range, never decoded from an ID, whose configuration may
+ * have changed since), the 42-bit counter is a guard bit 0, a seed, and the
+ * slot's sequence in its low S = sequence_bits bits.  So two UUIDs of one
+ * load with equal unix_ts_ms and counter would be one slot spent twice,
+ * which the allocator rules out; the random low 32 bits only separate
+ * hosts (a UUIDv7 has no node ID).  The seed is a keyed hash of the
+ * millisecond (siphash, a key drawn at load), taken under the allocator's
+ * lock at the grant, so every grant in a millisecond carries the same seed:
+ * S changes only with the configuration, and the key only when a fence
+ * after a VM fork is lifted, and both move the allocator past cur_ms.
+ * Within a millisecond the counter, hence the UUID in memcmp order, then
+ * grows with the sequence, and across milliseconds unix_ts_ms decides:
+ * UUIDs order as their slots.  A file remembers its largest UUID slot
+ * apart from its largest ID (80 bits, so under a per-file spinlock), and a
+ * block whose next slot is not above it is refilled; the argument for IDs
+ * above then holds word for word with slots for IDs.  Every slot granted
+ * after a configuration change lies in a later millisecond than every slot
+ * before it, so every UUID after it is above every UUID before it.  Across
+ * reloads the floor does the same: every grant after a floor is in a
+ * millisecond above floor_ms, which is at or after every slot granted
+ * before it was read, whatever epoch the floor was read under, so a reload
+ * with the saved floor (and its new key) issues UUIDs above the last
+ * load's.
+ *
  * Staleness and suspend
  * ---------------------
  * A block is served until local_clock() on its CPU says its millisecond is
@@ -91,6 +126,8 @@
 #include <linux/minmax.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
+#include <linux/random.h>
+#include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/local_lock.h>
 #include <linux/string.h>
@@ -111,6 +148,8 @@
 
 /* IDs composed on the stack between two copies to userspace. */
 #define FLAKEID_CHUNK		64
+/* UUIDs composed on the stack, and their random bits: 640 bytes. */
+#define FLAKEID_UUID_CHUNK	32
 /* Most IDs one caller takes under the per-CPU lock at a time. */
 #define FLAKEID_RESERVE_MAX	1024
 /* Upper bound on the sequence numbers a CPU takes for itself at once. */
@@ -125,6 +164,8 @@ struct flakeid_state {
 	u32 block;			/* default block size for this layout */
 	u64 cur_ms;			/* Unix ms of the newest grant */
 	u64 next_seq;			/* first sequence not granted in cur_ms */
+	siphash_key_t seed_key;		/* a millisecond's UUID counter seed */
+	bool rekey;			/* VM forked: new key when unfenced */
 	s64 last_real_off;		/* wall minus monotonic at the last look */
 	u64 generation;			/* config changes and VM forks, for userspace */
 	u64 until_ms;			/* no timestamp above; FLAKEID_UNTIL_NONE */
@@ -147,6 +188,8 @@ static struct flakeid_state flakeid_state = {
 struct flakeid_pcpu {
 	local_lock_t lock;
 	u64 base;		/* timestamp and node bits of the block */
+	u64 ms;			/* its Unix ms */
+	u64 ctr_hi;		/* its UUID counter above the sequence */
 	u64 expires;		/* local_clock() at which the block is stale */
 	u64 next;		/* [next, end) is still free */
 	u64 end;
@@ -218,6 +261,28 @@ s64 flakeid_gen_ahead_ms(void)
 
 /* ---- the shared allocator ---- */
 
+/* A UUID's counter is 42 bits: a guard bit, a seed, then the sequence. */
+static_assert(FLAKEID_TOTAL_BITS_MAX - FLAKEID_TIMESTAMP_BITS_MIN <
+	      FLAKEID_UUID7_COUNTER_BITS - 1);
+/* unix_ts_ms is 48 bits wide and no timestamp passes FLAKEID_MS_MAX. */
+static_assert(FLAKEID_MS_MAX < 1ULL << 48);
+
+/*
+ * The UUID counter of @ms above its sequence: bits 40..S of a keyed hash
+ * of @ms (S = sequence_bits), bit 41 (the guard) clear.  The same for every
+ * CPU and every grant in a millisecond, as long as the key and the layout
+ * stay; a change of either moves the allocator past cur_ms.
+ */
+static u64 flakeid_uuid_seed_locked(u64 ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+
+	lockdep_assert_held(&st->lock);
+	return siphash_1u64(ms, &st->seed_key) &
+	       GENMASK_ULL(FLAKEID_UUID7_COUNTER_BITS - 2,
+			   st->cfg.layout.seq_bits);
+}
+
 /* Why a grant failed, and what to wait for. */
 struct flakeid_retry {
 	u64 ms;			/* -EAGAIN: the ID clock must reach this */
@@ -276,6 +341,8 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
 
 	n = min(max_t(u64, want, st->block), seqs - seq);
 	pc->base = flakeid_layout_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
+	pc->ms = ms;
+	pc->ctr_hi = flakeid_uuid_seed_locked(ms);
 	/* Serve it until the ID clock leaves its millisecond; see below. */
 	pc->expires = local_clock() + (ms + 1) * NSEC_PER_MSEC - now_ns;
 	pc->next = seq;
@@ -292,9 +359,28 @@ out_unlock:
 /* IDs this CPU's block hands one caller at a time, all consecutive. */
 struct flakeid_range {
 	u64 base;
+	u64 ms;
+	u64 ctr_hi;
 	u64 first;
 	u64 count;
 };
+
+/* What a caller's run must lie above: the file's last ID, or UUID slot. */
+struct flakeid_last {
+	bool uuid;
+	u64 id;
+	u64 ms;
+	u64 seq;
+};
+
+/* Whether @pc's next slot is not above @last; then the block cannot serve. */
+static bool flakeid_pcpu_not_above(const struct flakeid_pcpu *pc,
+				   const struct flakeid_last *last)
+{
+	if (!last->uuid)
+		return (pc->base | pc->next) <= last->id;
+	return pc->ms < last->ms || (pc->ms == last->ms && pc->next <= last->seq);
+}
 
 /*
  * Take up to @n consecutive IDs from this CPU's block, all above @last,
@@ -303,7 +389,8 @@ struct flakeid_range {
  * happen after, since the range belongs to the caller alone.
  */
 static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
-			   u64 last, struct flakeid_retry *why)
+			   const struct flakeid_last *last,
+			   struct flakeid_retry *why)
 {
 	struct flakeid_pcpu *pc;
 	int ret = 0;
@@ -317,13 +404,15 @@ static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
 	 * because the block is set and checked on this CPU only.
 	 */
 	if (pc->block_gen != READ_ONCE(flakeid_state.block_gen) || pc->next >= pc->end ||
-	    local_clock() >= pc->expires || (pc->base | pc->next) <= last) {
+	    local_clock() >= pc->expires || flakeid_pcpu_not_above(pc, last)) {
 		ret = flakeid_refill(pc, want, why);
 		if (ret)
 			goto out_unlock;
 	}
 
 	r->base = pc->base;
+	r->ms = pc->ms;
+	r->ctr_hi = pc->ctr_hi;
 	r->first = pc->next;
 	r->count = min(n, pc->end - pc->next);
 	pc->next += r->count;
@@ -332,6 +421,28 @@ static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
 out_unlock:
 	local_unlock(&flakeid_pcpu.lock);
 	return ret;
+}
+
+void flakeid_gen_file_init(struct flakeid_file *ff)
+{
+	atomic64_set(&ff->last, 0);
+	spin_lock_init(&ff->uuid_lock);
+	ff->uuid_ms = 0;
+	ff->uuid_seq = 0;
+}
+
+static void flakeid_file_last(struct flakeid_file *ff, bool uuid,
+			      struct flakeid_last *last)
+{
+	last->uuid = uuid;
+	if (!uuid) {
+		last->id = atomic64_read(&ff->last);
+		return;
+	}
+	spin_lock(&ff->uuid_lock);
+	last->ms = ff->uuid_ms;
+	last->seq = ff->uuid_seq;
+	spin_unlock(&ff->uuid_lock);
 }
 
 /* Record @id as the file's largest; IDs are compared unsigned. */
@@ -343,6 +454,18 @@ static void flakeid_file_advance(struct flakeid_file *ff, u64 id)
 		if (atomic64_try_cmpxchg(&ff->last, &old, (s64)id))
 			break;
 	}
+}
+
+/* Record the slot (@ms, @seq) as the file's largest UUID slot. */
+static void flakeid_file_advance_uuid(struct flakeid_file *ff, u64 ms,
+				      u64 seq)
+{
+	spin_lock(&ff->uuid_lock);
+	if (ms > ff->uuid_ms || (ms == ff->uuid_ms && seq > ff->uuid_seq)) {
+		ff->uuid_ms = ms;
+		ff->uuid_seq = seq;
+	}
+	spin_unlock(&ff->uuid_lock);
 }
 
 /*
@@ -377,7 +500,8 @@ static u64 flakeid_copy_iter(const struct flakeid_range *r,
  * (two 4-byte stores on i386, a store across a page), which is not counted
  * and never reissued.
  */
-static u64 flakeid_copy_user(const struct flakeid_range *r, u64 __user *ubuf)
+static u64 flakeid_copy_user(const struct flakeid_range *r,
+			     u64 __user *ubuf)
 {
 	u64 i = 0;
 
@@ -390,12 +514,62 @@ efault:
 	return i;
 }
 
+/* A UUIDv7 in the RFC's byte order. */
+struct flakeid_uuid7 {
+	__be64 hi;		/* unix_ts_ms, ver, rand_a */
+	__be64 lo;		/* var, rand_b */
+};
+
+static_assert(sizeof(struct flakeid_uuid7) == FLAKEID_UUID7_SIZE);
+
+/*
+ * The UUIDs of @r, composed FLAKEID_UUID_CHUNK at a time on the stack with
+ * one call to the RNG each, then copied to the iov_iter or the user array
+ * of @sink at UUID @done.  Returns how many UUIDs were copied whole; a
+ * UUID copied in part is not counted and its slot never reissued.  The
+ * buffers hold only what is handed out: nothing to wipe.
+ */
+static u64 flakeid_copy_uuids(const struct flakeid_range *r,
+			      struct flakeid_sink *sink, u64 done)
+{
+	struct flakeid_uuid7 buf[FLAKEID_UUID_CHUNK] __uninitialized;
+	u32 rnd[FLAKEID_UUID_CHUNK] __uninitialized;
+	u64 k = 0, n, i, ctr;
+	size_t bytes, copied;
+
+	while (k < r->count) {
+		n = min_t(u64, r->count - k, FLAKEID_UUID_CHUNK);
+		get_random_bytes(rnd, n * sizeof(rnd[0]));
+		for (i = 0; i < n; i++) {
+			ctr = r->ctr_hi | (r->first + k + i);
+			buf[i].hi = cpu_to_be64(r->ms << 16 | 0x7000 |
+						(ctr >> 30 & 0xfff));
+			buf[i].lo = cpu_to_be64(0x2ULL << 62 |
+						(ctr & GENMASK_ULL(29, 0)) << 32 |
+						rnd[i]);
+		}
+		bytes = n * sizeof(buf[0]);
+		if (sink->iter)
+			copied = copy_to_iter(buf, bytes, sink->iter);
+		else
+			copied = bytes - copy_to_user(sink->ubuf +
+						      (done + k) * sizeof(buf[0]),
+						      buf, bytes);
+		k += copied / sizeof(buf[0]);
+		if (copied != bytes)
+			break;
+	}
+	return k;
+}
+
 static u64 flakeid_copy_out(const struct flakeid_range *r,
 			    struct flakeid_sink *sink, u64 done)
 {
+	if (sink->uuid)
+		return flakeid_copy_uuids(r, sink, done);
 	if (sink->iter)
 		return flakeid_copy_iter(r, sink->iter);
-	return flakeid_copy_user(r, sink->ubuf + done);
+	return flakeid_copy_user(r, (u64 __user *)sink->ubuf + done);
 }
 
 /* Sleep until the ID clock reaches @ms; false if a signal woke us. */
@@ -463,9 +637,9 @@ refused:
 }
 
 /*
- * Hand out up to @count IDs to @sink.  Returns how many were copied, or
- * a negative errno when none were.  Having copied some, it returns rather
- * than wait, fault or ignore a signal.
+ * Hand out up to @count IDs, or UUIDs, to @sink.  Returns how many were
+ * copied, or a negative errno when none were.  Having copied some, it
+ * returns rather than wait, fault or ignore a signal.
  */
 ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 			  size_t count, bool nonblock)
@@ -473,6 +647,7 @@ ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 	struct flakeid_vmgen gen0, gen1;
 	struct flakeid_retry why;
 	struct flakeid_range r;
+	struct flakeid_last last;
 	bool vmgen;
 	size_t done = 0;
 	u64 deadline = 0, copied;
@@ -489,10 +664,10 @@ ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 	}
 
 	while (done < count) {
+		flakeid_file_last(ff, sink->uuid, &last);
 		ret = flakeid_reserve(&r, min_t(u64, count - done,
 						FLAKEID_RESERVE_MAX),
-				      count - done, atomic64_read(&ff->last),
-				      &why);
+				      count - done, &last, &why);
 		if (ret == -EAGAIN) {
 			if (done || nonblock)
 				break;
@@ -515,7 +690,11 @@ ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 			break;
 
 		/* IDs handed to a faulting buffer are lost, never reissued. */
-		flakeid_file_advance(ff, r.base | (r.first + r.count - 1));
+		if (sink->uuid)
+			flakeid_file_advance_uuid(ff, r.ms,
+						  r.first + r.count - 1);
+		else
+			flakeid_file_advance(ff, r.base | (r.first + r.count - 1));
 		copied = flakeid_copy_out(&r, sink, done);
 		done += copied;
 		if (copied != r.count) {
@@ -591,6 +770,24 @@ static u64 flakeid_max_granted_locked(void)
 			       flakeid_layout_seqs(&cfg->layout) - 1);
 }
 
+/*
+ * Move the allocator to @ms without granting again in a millisecond
+ * already granted: a later @ms starts at sequence 0, cur_ms itself (or an
+ * earlier @ms) is marked used up, so the next grant takes a later one.
+ */
+static void flakeid_move_to_locked(u64 ms)
+{
+	struct flakeid_state *st = &flakeid_state;
+
+	lockdep_assert_held(&st->lock);
+	if (ms > st->cur_ms) {
+		st->cur_ms = ms;
+		st->next_seq = 0;
+	} else {
+		st->next_seq = flakeid_layout_seqs(&st->cfg.layout);
+	}
+}
+
 /* Void every per-CPU block; the next request on each CPU takes a new one. */
 static void flakeid_invalidate_locked(void)
 {
@@ -638,9 +835,13 @@ int flakeid_gen_update_config(int (*apply)(struct flakeid_cfg *cfg,
 
 	st->cfg = cfg;
 	st->block = flakeid_block_size(&cfg.layout);
-	/* Never back: IDs may already carry a borrowed millisecond. */
-	st->cur_ms = max3(first_ms, now, st->cur_ms);
-	st->next_seq = 0;
+	/*
+	 * Never back: IDs may already carry a borrowed millisecond.  Never in
+	 * cur_ms again either, even where the new IDs would exceed the old
+	 * (higher node bits): its (ms, sequence) slots, hence UUIDs, were
+	 * granted under the old configuration.
+	 */
+	flakeid_move_to_locked(max(first_ms, now));
 	st->generation++;
 	flakeid_invalidate_locked();
 
@@ -678,11 +879,24 @@ static void flakeid_set_until_locked(u64 until_ms)
 /* FLAKEID_UNTIL_NONE removes the ceiling, 0 fences. */
 int flakeid_gen_set_until(u64 until_ms)
 {
+	struct flakeid_state *st = &flakeid_state;
+	siphash_key_t key;
+
 	if (until_ms > FLAKEID_MS_MAX && until_ms != FLAKEID_UNTIL_NONE)
 		return -ERANGE;
-	spin_lock(&flakeid_state.lock);
+	if (until_ms)
+		get_random_bytes(&key, sizeof(key));
+	spin_lock(&st->lock);
 	flakeid_set_until_locked(until_ms);
-	spin_unlock(&flakeid_state.lock);
+	if (until_ms && st->rekey) {
+		/* One seed per millisecond: none granted under the old key. */
+		st->seed_key = key;
+		st->rekey = false;
+		flakeid_move_to_locked(st->cur_ms);
+	}
+	spin_unlock(&st->lock);
+	if (until_ms)
+		memzero_explicit(&key, sizeof(key));
 	wake_up_all(&flakeid_until_wq);
 	flakeid_attr_notify_until();
 	return 0;
@@ -722,6 +936,12 @@ void flakeid_gen_vm_forked(const struct flakeid_vmgen *now)
 		return;
 	}
 	flakeid_set_until_locked(0);
+	/*
+	 * The copies share the UUID seed key.  Each draws its own when its
+	 * fence is lifted: not now, when the kernel's RNG may not have
+	 * reseeded yet after the fork and the copies would draw the same.
+	 */
+	st->rekey = true;
 	st->generation++;
 	atomic64_inc(&st->counters[FLAKEID_CNT_VM_FORKS]);
 	if (now) {
@@ -793,10 +1013,9 @@ int flakeid_gen_raise_floor(const struct flakeid_floor *req)
 		goto out_unlock;
 	}
 	flakeid_clock_raise_locked(now, target);
-	if (st->cur_ms < target) {
-		st->cur_ms = target;
-		st->next_seq = 0;
-	}
+	/* Every later grant at or after target, hence above f.ms. */
+	if (st->cur_ms < target)
+		flakeid_move_to_locked(target);
 	/* Blocks of earlier milliseconds may still sit on some CPUs. */
 	flakeid_invalidate_locked();
 
@@ -843,10 +1062,14 @@ void flakeid_gen_get_floor(struct flakeid_floor *f)
 int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms)
 {
 	struct flakeid_state *st = &flakeid_state;
+	siphash_key_t key;
 	u64 now;
 	int ret = 0;
 
+	get_random_bytes(&key, sizeof(key));
 	spin_lock(&st->lock);
+	st->seed_key = key;
+	memzero_explicit(&key, sizeof(key));
 	st->last_real_off = flakeid_real_offset_ns();
 	atomic64_set(&st->offset_ns, st->last_real_off);
 	now = flakeid_clock_sync_locked();

@@ -8,6 +8,7 @@
 
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/spinlock.h>
 #include <linux/uio.h>
 
 #include "layout.h"
@@ -29,15 +30,28 @@ struct flakeid_floor {
 	bool has_layout;
 };
 
-/* Per open file: the largest ID handed out through it. */
+/*
+ * Per open file: the largest ID handed out through it, and apart from it
+ * the largest (Unix ms, sequence) slot handed out as a UUID.  The slot is
+ * 80 bits wide (a 48-bit ms, a sequence of up to 32 bits), too wide for
+ * one atomic, so uuid_lock guards the pair.
+ */
 struct flakeid_file {
 	atomic64_t last;
+	spinlock_t uuid_lock;		/* protects uuid_ms and uuid_seq */
+	u64 uuid_ms;
+	u64 uuid_seq;
+	bool uuid_any;		/* uuid_ms and uuid_seq name a slot */
 };
 
-/* Where IDs go: an iov_iter (readv, io_uring), or a plain user array. */
+/*
+ * Where IDs or UUIDs go: an iov_iter (readv, io_uring), or a plain user
+ * array of u64 IDs or of 16-byte UUIDs.
+ */
 struct flakeid_sink {
 	struct iov_iter *iter;
-	u64 __user *ubuf;
+	void __user *ubuf;
+	bool uuid;
 };
 
 enum flakeid_counter {
@@ -58,6 +72,7 @@ enum flakeid_counter {
 struct flakeid_cfg_edit;
 
 int flakeid_gen_init(const struct flakeid_cfg *cfg, u32 max_borrow_ms);
+void flakeid_gen_file_init(struct flakeid_file *ff);
 void flakeid_gen_exit(void);
 
 ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
