@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * flakeid(1): print IDs or UUIDv7s, decode them, show and set the
- * configuration, show the counters.  Every failure is one line on stderr and an exit code that
- * says which kind of failure it was (see usage() and flakeid(1)).
+ * configuration, show the counters.  Every failure is one line on stderr
+ * and an exit code that says which kind of failure it was (see usage() and
+ * flakeid(1)).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -205,8 +206,8 @@ static int expired_error(struct flakeid *h, const char *what, int err)
  */
 static int cmd_generate(uint64_t count, int uuid)
 {
-	/* 20 digits and '\n'; 36 characters and '\n' */
-	enum { CHUNK = 4096, ID_TEXT = 21, UUID_TEXT = 37 };
+	/* A UUID's line, 36 characters and '\n', is longer than an ID's. */
+	enum { CHUNK = 4096, UUID_TEXT = FLAKEID_UUID7_TEXT_SIZE };
 	static uint64_t ids[CHUNK];
 	static struct flakeid_uuid7 uuids[CHUNK];
 	static char text[CHUNK * UUID_TEXT];

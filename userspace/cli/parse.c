@@ -297,10 +297,13 @@ int format_parts(const struct flakeid_parts *p, int json, char *buf,
 	return n;
 }
 
-/* IDs have no dash, so an argument with one is meant as a UUID. */
+/*
+ * IDs have no dash, so an argument with one is meant as a UUID; one that
+ * starts with a dash is a negative number (not an ID either).
+ */
 int is_uuid_text(const char *s)
 {
-	return s && strchr(s, '-') != NULL;
+	return s && s[0] != '-' && strchr(s, '-') != NULL;
 }
 
 /*

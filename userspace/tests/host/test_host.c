@@ -637,9 +637,10 @@ static void test_uuid7_text(void)
 	ret = format_uuid7_parts(&u, &p, 1, line, sizeof(line));
 	ok(ret > 0 && !strcmp(line, "{\"uuid\":\"01941f29-7c7b-7000-8000-000500000007\",\"time\":\"2025-01-01T00:00:00.123Z\",\"unix_ms\":1735689600123,\"version\":7,\"variant\":\"10\",\"counter\":5}"),
 	   "decode JSON: %s", line);
-	ok(is_uuid_text(rfc) && is_uuid_text("-") && !is_uuid_text("123") &&
-	   !is_uuid_text("0x1f") && !is_uuid_text(NULL),
-	   "an argument with a dash is taken for a UUID");
+	ok(is_uuid_text(rfc) && is_uuid_text("0-") && !is_uuid_text("123") &&
+	   !is_uuid_text("0x1f") && !is_uuid_text("-5") &&
+	   !is_uuid_text(NULL),
+	   "an argument with a dash, not first, is taken for a UUID");
 }
 
 static void test_uuid7_batch(void)
