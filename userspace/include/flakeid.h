@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libflakeid: unique, time-ordered 64-bit IDs from /dev/flakeid.
+ * libflakeid: unique, time-ordered 64-bit IDs and UUIDv7s from /dev/flakeid.
  *
  * Every function that can fail returns 0 or a negative errno value;
  * flakeid_strerror() turns one into a message.  The structures the kernel
@@ -177,6 +177,7 @@ int flakeid_uuid7_batch(struct flakeid *h, struct flakeid_uuid7 *uuids,
 			size_t n);
 int flakeid_format_uuid7(const struct flakeid_uuid7 *uuid, char *buf,
 			 size_t size);
+/* These two say -EDOM for a UUID of another version or variant. */
 int flakeid_parse_uuid7(const char *s, struct flakeid_uuid7 *uuid);
 int flakeid_decode_uuid7(const struct flakeid_uuid7 *uuid,
 			 struct flakeid_uuid7_parts *parts);
