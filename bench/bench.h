@@ -28,6 +28,7 @@
 #define NEED_LIB_CACHE	(1U << 5)	/* ... with the per-thread cache on */
 #define NEED_SNOWFLAKE	(1U << 6)	/* the in-process mutex generator */
 #define NEED_UUIDD	(1U << 7)	/* uuidd must be answering */
+#define NEED_UUID7_DEV	(1U << 8)	/* a /dev/flakeid-uuid7 file of its own */
 
 /* Which column of the report a mode belongs to. */
 enum bench_group {
@@ -42,9 +43,9 @@ struct bench_mode {
 	const char *name;
 	const char *what;	/* one line for the table */
 	enum bench_group group;
-	unsigned int per_call;	/* IDs (or 8-byte units) one call yields */
+	unsigned int per_call;	/* IDs, UUIDs (or 8-byte units) one call yields */
 	unsigned int needs;	/* NEED_* */
-	int checks_order;	/* its IDs must strictly increase per thread */
+	int checks_order;	/* its IDs (UUIDs) must strictly increase per thread */
 	/* One call: the IDs it produced (> 0) or a negative errno. */
 	int (*call)(struct bench_thread *t);
 };
@@ -75,9 +76,11 @@ struct bench_thread {
 	int own_fd;
 	int zero_fd;
 	int proc_fd;
+	int uuid7_fd;
 	uint64_t *buf;
 	uint64_t last;		/* largest ID this thread saw */
-	uint64_t order_errors;	/* IDs not above the one before */
+	struct flakeid_uuid7 last_uuid;	/* and UUID */
+	uint64_t order_errors;	/* IDs not above the one before, UUIDs not v7 */
 	uint64_t *log;		/* smoke: every ID, to look for duplicates */
 	size_t log_len, log_cap;
 };

@@ -24,7 +24,8 @@ SAT_REPS=3 SAT_SECS=4 SAT_THREADS="1 2" NB_REPS=3 NB_SECS=2 NB_BORROWS="1000 10"
 # Modes that can share one process, interleaved in slices; the libuuid ones
 # each need their own process and surroundings.
 COST_MODES="noop zero_8 zero_8000 getppid getrandom_8 clock_gettime read_1 read_1000
-batch_1000 batch_65536 lib_next lib_next_cached proc_uuid snowflake_mutex"
+batch_1000 batch_65536 lib_next lib_next_cached uuid7_read_1 uuid7_read_1000
+uuid7_batch_1000 lib_uuid7 proc_uuid snowflake_mutex"
 UUID_MODES="uuid_time uuid_time_clockfile uuid_time_uuidd"
 SCALE_MODES="read_1 read_1_shared batch_1000 lib_next_cached snowflake_mutex"
 

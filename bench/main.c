@@ -136,7 +136,8 @@ static void counters_delta(struct counters *after, const struct counters *b)
 
 static int dev_mode(const struct bench_mode *m)
 {
-	return !!(m->needs & (NEED_DEV | NEED_SHARED_DEV | NEED_LIB));
+	return !!(m->needs & (NEED_DEV | NEED_SHARED_DEV | NEED_LIB |
+			       NEED_UUID7_DEV));
 }
 
 /* ---- timing loops ---- */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The benchmark modes: the syscall floor, the ways to get IDs from
- * /dev/flakeid, and the peers a user would reach for instead.  Each mode is
+ * The benchmark modes: the syscall floor, the ways to get IDs and UUIDv7s
+ * from /dev/flakeid, and the peers a user would reach for instead.  Each mode is
  * one call that yields a known number of IDs; main.c times it.
  */
 #define _GNU_SOURCE
@@ -75,6 +75,20 @@ static void seen(struct bench_thread *t, const uint64_t *ids, size_t n)
 	}
 	memcpy(t->log + t->log_len, ids, n * sizeof(*ids));
 	t->log_len += n;
+}
+
+/* UUIDs: each version 7 and variant 10, each above the one before. */
+static void seen_uuid7(struct bench_thread *t,
+		       const struct flakeid_uuid7 *u, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((u[i].b[6] >> 4) != 7 || (u[i].b[8] >> 6) != 2 ||
+		    memcmp(&t->last_uuid, &u[i], sizeof(u[i])) >= 0)
+			t->order_errors++;
+		t->last_uuid = u[i];
+	}
 }
 
 /* ---- the floor ---- */
@@ -188,6 +202,56 @@ static int call_lib_next(struct bench_thread *t)
 	return 1;
 }
 
+static int call_uuid7_read(struct bench_thread *t, size_t uuids)
+{
+	ssize_t n = read(t->uuid7_fd, t->buf, uuids * FLAKEID_UUID7_SIZE);
+
+	if (n < 0)
+		return -errno;
+	if (n < FLAKEID_UUID7_SIZE || n % FLAKEID_UUID7_SIZE)
+		return -EIO;
+	seen_uuid7(t, (struct flakeid_uuid7 *)t->buf,
+		   (size_t)n / FLAKEID_UUID7_SIZE);
+	return (int)(n / FLAKEID_UUID7_SIZE);
+}
+
+static int call_uuid7_read_1(struct bench_thread *t)
+{
+	return call_uuid7_read(t, 1);
+}
+
+static int call_uuid7_read_1000(struct bench_thread *t)
+{
+	return call_uuid7_read(t, 1000);
+}
+
+static int call_uuid7_batch_1000(struct bench_thread *t)
+{
+	struct flakeid_uuid7_batch b = {
+		.size = sizeof(b),
+		.count = 1000,
+		.uuids = (uintptr_t)t->buf,
+	};
+
+	if (ioctl(t->fd, FLAKEID_IOC_UUID7_BATCH, &b) < 0)
+		return -errno;
+	if (b.count == 0 || b.count > 1000)
+		return -EIO;
+	seen_uuid7(t, (struct flakeid_uuid7 *)t->buf, b.count);
+	return (int)b.count;
+}
+
+static int call_lib_uuid7(struct bench_thread *t)
+{
+	struct flakeid_uuid7 *u = (struct flakeid_uuid7 *)t->buf;
+	int ret = flakeid_uuid7(t->sh->lib, u);
+
+	if (ret)
+		return ret;
+	seen_uuid7(t, u, 1);
+	return 1;
+}
+
 /* ---- peers ---- */
 
 static int call_uuid_time(struct bench_thread *t)
@@ -282,6 +346,14 @@ const struct bench_mode bench_modes[] = {
 	  1, call_lib_next },
 	{ "lib_next_cached", "flakeid_next(), per-thread cache",
 	  GROUP_FLAKEID, 1, NEED_LIB | NEED_LIB_CACHE, 1, call_lib_next },
+	{ "uuid7_read_1", "read() of 1 UUIDv7 from /dev/flakeid-uuid7",
+	  GROUP_FLAKEID, 1, NEED_UUID7_DEV, 1, call_uuid7_read_1 },
+	{ "uuid7_read_1000", "read() of 1,000 UUIDv7s", GROUP_FLAKEID, 1000,
+	  NEED_UUID7_DEV, 1, call_uuid7_read_1000 },
+	{ "uuid7_batch_1000", "FLAKEID_IOC_UUID7_BATCH, 1,000 UUIDv7s",
+	  GROUP_FLAKEID, 1000, NEED_DEV, 1, call_uuid7_batch_1000 },
+	{ "lib_uuid7", "flakeid_uuid7()", GROUP_FLAKEID, 1, NEED_LIB, 1,
+	  call_lib_uuid7 },
 	{ "uuid_time", "uuid_generate_time(), no uuidd, no clock file",
 	  GROUP_PEER, 1, 0, 0, call_uuid_time },
 	{ "uuid_time_clockfile", "uuid_generate_time(), no uuidd, clock file",
@@ -396,7 +468,7 @@ int bench_thread_init(struct bench_thread *t, struct bench_shared *sh,
 	memset(t, 0, sizeof(*t));
 	t->sh = sh;
 	t->mode = m;
-	t->fd = t->zero_fd = t->proc_fd = -1;
+	t->fd = t->zero_fd = t->proc_fd = t->uuid7_fd = -1;
 	t->buf = calloc(BENCH_BUF_IDS, sizeof(*t->buf));
 	if (!t->buf)
 		return -ENOMEM;
@@ -407,6 +479,12 @@ int bench_thread_init(struct bench_thread *t, struct bench_shared *sh,
 		t->own_fd = 1;
 	} else if (m->needs & NEED_SHARED_DEV) {
 		t->fd = sh->dev_fd;
+	}
+	if (m->needs & NEED_UUID7_DEV) {
+		t->uuid7_fd = open(FLAKEID_UUID7_DEVICE_PATH,
+				   O_RDONLY | O_CLOEXEC);
+		if (t->uuid7_fd < 0)
+			return -errno;
 	}
 	if (m->needs & NEED_ZERO) {
 		t->zero_fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
@@ -429,6 +507,8 @@ void bench_thread_exit(struct bench_thread *t)
 		close(t->zero_fd);
 	if (t->proc_fd >= 0)
 		close(t->proc_fd);
+	if (t->uuid7_fd >= 0)
+		close(t->uuid7_fd);
 	free(t->buf);
 	free(t->log);
 	t->buf = t->log = NULL;

@@ -4,7 +4,8 @@
 # and build/guest/ (make module, make -C tests guest-install and make -C
 # userspace guest-install first: `make check` does) and runs
 # tests/main/guest.sh in it.  Prints the guest's TAP lines as they come,
-# then its own: the kernel log was clean, the suite ran tests, and a
+# then its own: the kernel log was clean, the guest's UUIDs pass Python's
+# uuid module (userspace/tests/uuid7-check.py), the suite ran tests, and a
 # non-zero exit came with a failing test.  Exits 1 when any line failed.
 # Results and console log: build/logs/guest-results.txt, guest-console.log.
 #
@@ -32,6 +33,9 @@ if [ "$rc" = 0 ] || [ "$rc" = 3 ]; then
 else
 	not_ok "guest kernel clean (console: build/logs/guest-console.log)"
 fi
+# The guest's `flakeid uuid7` output, parsed by Python's uuid module here.
+python3 "$TOP/userspace/tests/uuid7-check.py" "$RESULTS" >"$LOGS/uuid7-check.txt" 2>&1
+tap_relay userspace "$LOGS/uuid7-check.txt"
 results=$(grep -cE '^(not )?ok ' "$RESULTS")
 echo "# guest tests: $results results"
 guest_failed=$(grep -cE '^not ok ' "$RESULTS")

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * flakeid(1): print IDs, decode them, show and set the configuration, show
- * the counters.  Every failure is one line on stderr and an exit code that
- * says which kind of failure it was (see usage() and flakeid(1)).
+ * flakeid(1): print IDs or UUIDv7s, decode them, show and set the
+ * configuration, show the counters.  Every failure is one line on stderr
+ * and an exit code that says which kind of failure it was (see usage() and
+ * flakeid(1)).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,7 +42,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: flakeid [OPTIONS] [-n N]                print N IDs (default 1), one a line\n"
-"       flakeid [OPTIONS] decode [--json] [--layout T:R:A:M:S] [--epoch MS] ID...\n"
+"       flakeid [OPTIONS] uuid7 [-n N]          print N UUIDv7s (default 1), one a line\n"
+"       flakeid [OPTIONS] decode [--json] [--layout T:R:A:M:S] [--epoch MS] ID|UUID...\n"
 "       flakeid [OPTIONS] config [--json] [KEY=VALUE...]\n"
 "       flakeid [OPTIONS] stats [--json]\n"
 "\n"
@@ -55,7 +57,8 @@ static void usage(FILE *f)
 "\n"
 "decode prints: ID TIME region= app= machine= sequence= timestamp=\n"
 "  (TIME in ISO 8601 UTC); --json prints one JSON object a line.  With\n"
-"  --layout or --epoch it decodes without the device.\n"
+"  --layout or --epoch it decodes without the device.  A UUIDv7 (8-4-4-4-12\n"
+"  hex) needs no device: UUID TIME version=7 variant=10 unix_ms= counter=\n"
 "config KEYs (root): region, app, machine, epoch (Unix ms), layout\n"
 "  (T:R:A:M:S), max_borrow (ms), floor (Unix ms), until (the timestamp\n"
 "  ceiling: Unix ms, none, or 0 to fence), until_wait (ms).\n"
@@ -170,26 +173,27 @@ static int write_out(const char *buf, size_t len)
  * EKEYEXPIRED while taking IDs: one line saying whether the device is
  * fenced or at its ceiling, read after the refusal (it may have moved).
  */
-static int expired_error(struct flakeid *h, int err)
+static int expired_error(struct flakeid *h, const char *what, int err)
 {
 	struct flakeid_config cfg;
 	char until[96];
 
 	if (flakeid_get_config(h, &cfg))
-		return fail("fetching IDs", err);
+		return fail(what, err);
 	if (cfg.until_ms == FLAKEID_UNTIL_FENCED)
 		fprintf(stderr,
-			"%s: fetching IDs: this host may not issue IDs now: fenced (until_ms 0%s): see flakeid(4)\n",
-			prog, cfg.vm_forks ? ", after a VM restore or clone" : "");
+			"%s: %s: this host may not issue IDs now: fenced (until_ms 0%s): see flakeid(4)\n",
+			prog, what,
+			cfg.vm_forks ? ", after a VM restore or clone" : "");
 	else if (cfg.until_ms == FLAKEID_UNTIL_NONE)
 		fprintf(stderr,
-			"%s: fetching IDs: this host may not issue IDs now: the ceiling was removed since, try again\n",
-			prog);
+			"%s: %s: this host may not issue IDs now: the ceiling was removed since, try again\n",
+			prog, what);
 	else {
 		format_until(cfg.until_ms, until, sizeof(until));
 		fprintf(stderr,
-			"%s: fetching IDs: this host may not issue IDs now: at the ceiling until_ms %s, not raised within until_wait_ms\n",
-			prog, until);
+			"%s: %s: this host may not issue IDs now: at the ceiling until_ms %s, not raised within until_wait_ms\n",
+			prog, what, until);
 	}
 	return EXIT_EXPIRED;
 }
@@ -198,21 +202,25 @@ static int expired_error(struct flakeid *h, int err)
  * IDs go out a chunk at a time with write(2), and the first write that
  * fails ends the loop: an ID taken from the device and never printed is
  * lost to everyone, so a reader that has gone away must not keep the
- * command taking them.
+ * command taking them.  UUIDs (@uuid) go the same way.
  */
-static int cmd_generate(uint64_t count)
+static int cmd_generate(uint64_t count, int uuid)
 {
-	enum { CHUNK = 4096, ID_TEXT = 21 };	/* 20 digits and '\n' */
+	/* A UUID's line, 36 characters and '\n', is longer than an ID's. */
+	enum { CHUNK = 4096, UUID_TEXT = FLAKEID_UUID7_TEXT_SIZE };
 	static uint64_t ids[CHUNK];
-	static char text[CHUNK * ID_TEXT];
+	static struct flakeid_uuid7 uuids[CHUNK];
+	static char text[CHUNK * UUID_TEXT];
+	const char *what = uuid ? "fetching UUIDs" : "fetching IDs";
+	const char *kind = uuid ? "UUIDs" : "IDs";
 	struct flakeid *h;
 	size_t i, n, len;
 	int ret;
 
 	/* Closed, it would soon be the device's fd or nothing at all. */
 	if (count && fcntl(STDOUT_FILENO, F_GETFL) < 0) {
-		fprintf(stderr, "%s: standard output is closed: no IDs taken\n",
-			prog);
+		fprintf(stderr, "%s: standard output is closed: no %s taken\n",
+			prog, kind);
 		return EXIT_FAIL;
 	}
 	ret = open_device(&h);
@@ -220,29 +228,66 @@ static int cmd_generate(uint64_t count)
 		return ret;
 	while (count) {
 		n = count < CHUNK ? (size_t)count : CHUNK;
-		ret = flakeid_batch(h, ids, n);
+		ret = uuid ? flakeid_uuid7_batch(h, uuids, n)
+			   : flakeid_batch(h, ids, n);
 		if (ret == -EKEYEXPIRED) {
-			ret = expired_error(h, ret);
+			ret = expired_error(h, what, ret);
 			flakeid_close(h);
 			return ret;
 		}
 		if (ret) {
 			flakeid_close(h);
-			return fail("fetching IDs", ret);
+			return fail(what, ret);
 		}
-		for (i = 0, len = 0; i < n; i++)
+		for (i = 0, len = 0; i < n && uuid; i++) {
+			flakeid_format_uuid7(&uuids[i], text + len, UUID_TEXT);
+			len += UUID_TEXT;
+			text[len - 1] = '\n';
+		}
+		for (i = 0; i < n && !uuid; i++)
 			len += (size_t)snprintf(text + len, sizeof(text) - len,
 						"%" PRIu64 "\n", ids[i]);
 		ret = write_out(text, len);
 		if (ret) {
 			flakeid_close(h);
-			fprintf(stderr, "%s: writing output: %s: stopped taking IDs\n",
-				prog, strerror(-ret));
+			fprintf(stderr, "%s: writing output: %s: stopped taking %s\n",
+				prog, strerror(-ret), kind);
 			return EXIT_FAIL;
 		}
 		count -= n;
 	}
 	flakeid_close(h);
+	return EXIT_OK;
+}
+
+/* `flakeid decode UUID`: the line for @arg in @line, or the exit code. */
+static int decode_uuid7(const char *arg, int json, char *line, size_t size)
+{
+	struct flakeid_uuid7_parts p;
+	struct flakeid_uuid7 u;
+	int ret = flakeid_parse_uuid7(arg, &u);
+
+	if (ret == -EINVAL) {
+		fprintf(stderr,
+			"%s: decode: '%s' is not a UUID (want 36 characters, hex in 8-4-4-4-12 groups)\n",
+			prog, arg);
+		return EXIT_USAGE;
+	}
+	ret = flakeid_decode_uuid7(&u, &p);
+	if (p.variant != 2) {
+		fprintf(stderr,
+			"%s: decode: %s is not a UUIDv7: its variant bits are not 10 (RFC 9562)\n",
+			prog, arg);
+		return EXIT_USAGE;
+	}
+	if (ret) {
+		fprintf(stderr,
+			"%s: decode: %s is a version %u UUID, not a UUIDv7\n",
+			prog, arg, p.version);
+		return EXIT_USAGE;
+	}
+	if (format_uuid7_parts(&u, &p, json, line, size) < 0)
+		return fail("decode", -ENOSPC);
 	return EXIT_OK;
 }
 
@@ -259,6 +304,7 @@ static int cmd_decode(int argc, char **argv)
 	struct flakeid_parts p;
 	struct flakeid *h = NULL;
 	int json = 0, offline = 0, status = EXIT_OK, c, i, ret;
+	int ids = 0;
 	char line[512];
 	uint64_t id, epoch;
 
@@ -293,13 +339,24 @@ static int cmd_decode(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("decode: %s", "no ID given");
 
-	if (!offline) {
+	/* UUIDs carry Unix time: only 64-bit IDs need the layout. */
+	for (i = optind; i < argc; i++)
+		ids += !is_uuid_text(argv[i]);
+	if (!offline && ids) {
 		open_hint = " (or decode offline with --layout and --epoch)";
 		ret = open_device(&h);
 		if (ret)
 			return ret;
 	}
 	for (i = optind; i < argc; i++) {
+		if (is_uuid_text(argv[i])) {
+			ret = decode_uuid7(argv[i], json, line, sizeof(line));
+			if (ret == EXIT_OK)
+				puts(line);
+			else
+				status = ret;
+			continue;
+		}
 		if (parse_u64(argv[i], &id)) {
 			fprintf(stderr,
 				"%s: decode: '%s' is not an ID (want a decimal or 0x-hex 64-bit number)\n",
@@ -521,6 +578,37 @@ static int cmd_config(int argc, char **argv)
 	return ret ? config_error(ret) : EXIT_OK;
 }
 
+static int cmd_uuid7(int argc, char **argv, uint64_t count)
+{
+	static const struct option opts[] = {
+		{ "count", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (parse_u64(optarg, &count))
+				return usage_error("uuid7: bad count '%s' (want a number)",
+						   optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			return EXIT_OK;
+		default:
+			return usage_error("uuid7: bad option or missing value near '%s'",
+					   bad_option(argv));
+		}
+	}
+	if (optind < argc)
+		return usage_error("uuid7: unexpected argument '%s'",
+				   argv[optind]);
+	return cmd_generate(count, 1);
+}
+
 static int cmd_stats(int argc, char **argv)
 {
 	struct flakeid_stats st;
@@ -615,14 +703,16 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind == argc)
-		return cmd_generate(count);
+		return cmd_generate(count, 0);
 
 	cmd = argv[optind];
-	if (have_count)
-		return usage_error("-n prints IDs and takes no command ('%s')",
-				   cmd);
 	argc -= optind;
 	argv += optind;
+	if (!strcmp(cmd, "uuid7"))
+		return cmd_uuid7(argc, argv, count);
+	if (have_count)
+		return usage_error("-n prints IDs and takes no command but uuid7 ('%s')",
+				   cmd);
 	if (!strcmp(cmd, "decode"))
 		return cmd_decode(argc, argv);
 	if (!strcmp(cmd, "config"))

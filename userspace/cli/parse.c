@@ -296,3 +296,46 @@ int format_parts(const struct flakeid_parts *p, int json, char *buf,
 		return -ENOSPC;
 	return n;
 }
+
+/*
+ * IDs have no dash, so an argument with one is meant as a UUID; one that
+ * starts with a dash is a negative number (not an ID either).
+ */
+int is_uuid_text(const char *s)
+{
+	return s && s[0] != '-' && strchr(s, '-') != NULL;
+}
+
+/*
+ * One line, no newline, for `flakeid decode UUID`: the variant is its two
+ * bits in binary, as RFC 9562 writes them.
+ */
+int format_uuid7_parts(const struct flakeid_uuid7 *u,
+		       const struct flakeid_uuid7_parts *p, int json, char *buf,
+		       size_t size)
+{
+	char text[FLAKEID_UUID7_TEXT_SIZE], when[64];
+	const char *variant[] = { "00", "01", "10", "11" };
+	int n;
+
+	if (flakeid_format_uuid7(u, text, sizeof(text)))
+		return -EINVAL;
+	if (format_time(p->unix_ms, when, sizeof(when)))
+		snprintf(when, sizeof(when), "+%" PRIu64 "ms", p->unix_ms);
+	if (json)
+		n = snprintf(buf, size,
+			     "{\"uuid\":\"%s\",\"time\":\"%s\",\"unix_ms\":%"
+			     PRIu64 ",\"version\":%u,\"variant\":\"%s\","
+			     "\"counter\":%" PRIu64 "}",
+			     text, when, p->unix_ms, p->version,
+			     variant[p->variant & 3], p->counter);
+	else
+		n = snprintf(buf, size,
+			     "%s %s version=%u variant=%s unix_ms=%" PRIu64
+			     " counter=%" PRIu64,
+			     text, when, p->version, variant[p->variant & 3],
+			     p->unix_ms, p->counter);
+	if (n < 0 || (size_t)n >= size)
+		return -ENOSPC;
+	return n;
+}

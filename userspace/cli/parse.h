@@ -29,5 +29,9 @@ int format_time(uint64_t unix_ms, char *buf, size_t size);
 void format_until(uint64_t until_ms, char *buf, size_t size);
 int format_parts(const struct flakeid_parts *p, int json, char *buf,
 		 size_t size);
+int is_uuid_text(const char *s);
+int format_uuid7_parts(const struct flakeid_uuid7 *u,
+		       const struct flakeid_uuid7_parts *p, int json, char *buf,
+		       size_t size);
 
 #endif /* FLAKEID_CLI_PARSE_H */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libflakeid: unique, time-ordered 64-bit IDs from /dev/flakeid.
+ * libflakeid: unique, time-ordered 64-bit IDs and UUIDv7s from /dev/flakeid.
  *
  * Every function that can fail returns 0 or a negative errno value;
  * flakeid_strerror() turns one into a message.  The structures the kernel
@@ -24,7 +24,7 @@ extern "C" {
 #endif
 
 #define FLAKEID_VERSION_MAJOR	1
-#define FLAKEID_VERSION_MINOR	3
+#define FLAKEID_VERSION_MINOR	4
 
 /* An open /dev/flakeid.  One handle may be shared by any number of threads. */
 struct flakeid;
@@ -148,6 +148,39 @@ struct flakeid_stats {
 };
 
 int flakeid_get_stats(struct flakeid *h, struct flakeid_stats *st);
+
+/*
+ * UUIDv7 (RFC 9562) from the same generator, since 1.4: 16 bytes in the
+ * RFC's byte order, so memcmp() order is time order.  The text form is the
+ * canonical lowercase 8-4-4-4-12 hex; FLAKEID_UUID7_TEXT_SIZE holds it and
+ * its NUL.  A module without UUIDs answers -EOPNOTSUPP.
+ */
+#define FLAKEID_UUID7_TEXT_SIZE	37
+
+struct flakeid_uuid7 {
+	uint8_t b[16];		/* FLAKEID_UUID7_SIZE */
+};
+
+/* The fields of a UUIDv7; the counter is opaque (flakeid_uuid7(3)). */
+struct flakeid_uuid7_parts {
+	uint64_t unix_ms;	/* unix_ts_ms, 48 bits */
+	struct flakeid_time time;	/* unix_ms in seconds and nanoseconds */
+	uint64_t counter;	/* rand_a and rand_b's top 30 bits: 42 bits */
+	uint32_t random;	/* rand_b's low 32 bits */
+	uint8_t version;	/* 7 */
+	uint8_t variant;	/* the top two bits of byte 8: 2 (binary 10) */
+	uint8_t reserved[2];	/* zero */
+};
+
+int flakeid_uuid7(struct flakeid *h, struct flakeid_uuid7 *uuid);
+int flakeid_uuid7_batch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+			size_t n);
+int flakeid_format_uuid7(const struct flakeid_uuid7 *uuid, char *buf,
+			 size_t size);
+/* These two say -EDOM for a UUID of another version or variant. */
+int flakeid_parse_uuid7(const char *s, struct flakeid_uuid7 *uuid);
+int flakeid_decode_uuid7(const struct flakeid_uuid7 *uuid,
+			 struct flakeid_uuid7_parts *parts);
 
 const char *flakeid_strerror(int err);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The handle: opening the device, fetching IDs through read(2) and the batch
- * ioctl, and decoding against the configuration read from the device.
+ * ioctl, UUIDs through theirs, and decoding against the configuration read
+ * from the device.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -137,6 +138,26 @@ int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got)
 	if (ioctl(h->fd, FLAKEID_IOC_BATCH, &b) < 0)
 		return -errno;
 	/* The kernel returns an error rather than zero IDs; be safe anyway. */
+	if (b.count == 0 || b.count > n)
+		return b.count ? -EIO : -EAGAIN;
+	*got = (size_t)b.count;
+	return 0;
+}
+
+/* One FLAKEID_IOC_UUID7_BATCH on the handle's /dev/flakeid. */
+int flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+			 size_t n, size_t *got)
+{
+	struct flakeid_uuid7_batch b = {
+		.size = sizeof(b),
+		.count = n < FLAKEID_BATCH_MAX ? n : FLAKEID_BATCH_MAX,
+		.uuids = (uintptr_t)uuids,
+	};
+
+	if (h->flags & FLAKEID_OPEN_NONBLOCK)
+		b.flags |= FLAKEID_BATCH_NONBLOCK;
+	if (ioctl(h->fd, FLAKEID_IOC_UUID7_BATCH, &b) < 0)
+		return -errno;
 	if (b.count == 0 || b.count > n)
 		return b.count ? -EIO : -EAGAIN;
 	*got = (size_t)b.count;

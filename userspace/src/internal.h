@@ -60,5 +60,7 @@ uint64_t flakeid__coarse_lag_ns(uint64_t tick_ns);
 int flakeid__read_one(struct flakeid *h, uint64_t *id);
 size_t flakeid__cache_take(struct flakeid *h, uint64_t *ids, size_t n);
 int flakeid__fetch(struct flakeid *h, uint64_t *ids, size_t n, size_t *got);
+int flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+			  size_t n, size_t *got);
 
 #endif /* FLAKEID_INTERNAL_H */

@@ -27,6 +27,8 @@ static const struct {
 	{ EPROTO, "unexpected answer from the device" },
 	{ E2BIG, "the kernel does not know this structure version" },
 	{ ENOMEM, "out of memory" },
+	{ EOPNOTSUPP, "the flakeid module issues no UUIDs: it predates UUIDv7" },
+	{ EDOM, "not a UUIDv7: a UUID of another version or variant" },
 };
 
 const char *flakeid_strerror(int err)

@@ -67,6 +67,28 @@ distinct=$(sort -u "$tmp/ids" | wc -l)
 [ "$distinct" -eq 10000 ]
 tap $? "cli: flakeid -n 10000 | sort -u | wc -l is 10000"
 
+# UUIDv7 from the command.  Python's uuid module checks them on the host
+# (userspace/tests/uuid7-check.py): here the count, and the UUIDs with the
+# run's time bounds as "# uuid7..." comment lines, 100 to a line.
+t0=$("$lib" now-ms)
+"$cli" uuid7 -n 1000 >"$tmp/uuids" 2>"$tmp/err"
+rc=$?
+t1=$("$lib" now-ms)
+borrow=$("$cli" config | sed -n 's/^max_borrow_ms //p')
+if [ "$rc" -ne 0 ] && grep -q "predates UUIDv7" "$tmp/err"; then
+	skip "cli: flakeid uuid7 -n 1000: the module issues no UUIDs"
+	echo "# uuid7-check: skip the module issues no UUIDs"
+else
+	[ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/uuids")" -eq 1000 ]
+	tap $? "cli: flakeid uuid7 -n 1000 prints 1000 lines (exit $rc: $(cat "$tmp/err"))"
+	echo "# uuid7-check: from_ms=$t0 to_ms=$((t1 + borrow)) count=1000"
+	xargs -n 100 echo "# uuid7:" <"$tmp/uuids"
+fi
+out=$("$cli" decode "$(head -n 1 "$tmp/uuids")" 2>&1)
+echo "$out" | grep -Eq '^[0-9a-f-]{36} [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z version=7 variant=10 unix_ms=[0-9]+ counter=[0-9]+$' ||
+	grep -q "predates UUIDv7" "$tmp/err"
+tap $? "cli: flakeid decode UUID ($out)"
+
 "$cli" config >"$tmp/config"
 tap $? "cli: flakeid config"
 grep -Eq '^layout [0-9]+:[0-9]+:[0-9]+:[0-9]+:[0-9]+$' "$tmp/config" &&

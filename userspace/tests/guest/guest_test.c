@@ -7,6 +7,7 @@
  *   flakeid-guest-test                    the library tests
  *   flakeid-guest-test asuser UID CMD...  run CMD as UID (for the CLI tests)
  *   flakeid-guest-test check-ids N        stdin holds N increasing IDs
+ *   flakeid-guest-test now-ms             the wall clock, Unix ms
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +121,106 @@ static int increasing(const uint64_t *ids, size_t n)
 		if (ids[i] <= ids[i - 1])
 			return 0;
 	return 1;
+}
+
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int cmp_uuid7(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct flakeid_uuid7));
+}
+
+/*
+ * UUIDv7 through the library: 100,000 in one batch, each version 7 and
+ * variant 10 with its time between the wall clock before the call and
+ * max_borrow_ms past the wall clock after it, strictly increasing in byte
+ * order; a later call continues above them; two handles taking turns never
+ * meet; the device node /dev/flakeid-uuid7 reads the same kind.  Skipped
+ * when the module issues no UUIDs.  Run while the ID clock follows the wall
+ * clock (before the clock step test).
+ */
+static void uuid7_tests(struct flakeid *h)
+{
+	enum { N = 100000, TURN = 1000 };
+	static struct flakeid_uuid7 u[N];
+	struct flakeid_uuid7_parts p;
+	struct flakeid_config cfg;
+	struct flakeid_uuid7 one;
+	struct flakeid *h2;
+	int64_t t0, t1;
+	size_t i, bad_kind = 0, bad_time = 0, bad_guard = 0, dups = 0;
+	ssize_t got;
+	int ret, fd, order = 1;
+
+	ret = flakeid_uuid7(h, &one);
+	if (ret == -EOPNOTSUPP) {
+		ok(1, "uuid7: # SKIP the module issues no UUIDs");
+		return;
+	}
+	ok(ret == 0 && flakeid_decode_uuid7(&one, &p) == 0,
+	   "uuid7: flakeid_uuid7 gives a UUIDv7 (%s)", flakeid_strerror(ret));
+	flakeid_get_config(h, &cfg);
+
+	t0 = real_ms();
+	ret = flakeid_uuid7_batch(h, u, N);
+	t1 = real_ms();
+	ok(ret == 0, "uuid7: a batch of %d (%s, %" PRId64 " ms)", N,
+	   flakeid_strerror(ret), t1 - t0);
+	for (i = 0; i < N && !ret; i++) {
+		flakeid_decode_uuid7(&u[i], &p);
+		bad_kind += p.version != 7 || p.variant != 2;
+		bad_time += (int64_t)p.unix_ms < t0 ||
+			    (int64_t)p.unix_ms > t1 + cfg.max_borrow_ms;
+		/* The uapi's guard bit: the counter's top bit is clear. */
+		bad_guard += p.counter >> (FLAKEID_UUID7_COUNTER_BITS - 1) != 0;
+		if (i && memcmp(&u[i - 1], &u[i], sizeof(u[i])) >= 0)
+			order = 0;
+		if (i == 0 && memcmp(&one, &u[0], sizeof(one)) >= 0)
+			order = 0;
+	}
+	ok(!ret && bad_kind == 0, "uuid7: all %d version 7, variant 10 (%zu not)",
+	   N, bad_kind);
+	ok(!ret && order, "uuid7: strictly increasing in byte order, above the one before");
+	ok(!ret && bad_time == 0,
+	   "uuid7: every unix_ts_ms in [%" PRId64 ", %" PRId64 " + max_borrow_ms %u] (%zu outside; first %" PRIu64 ")",
+	   t0, t1, cfg.max_borrow_ms, bad_time,
+	   (flakeid_decode_uuid7(&u[0], &p), p.unix_ms));
+	ok(!ret && bad_guard == 0, "uuid7: the counter's guard bit is clear (%zu set)",
+	   bad_guard);
+	ret = flakeid_uuid7(h, &one);
+	ok(ret == 0 && memcmp(&u[N - 1], &one, sizeof(one)) < 0,
+	   "uuid7: the next call continues above the batch");
+
+	/* Two open files taking turns: the shared allocator keeps them apart. */
+	ret = flakeid_open(&h2, NULL, 0);
+	for (i = 0; i < N && !ret; i += TURN)
+		ret = flakeid_uuid7_batch(i / TURN % 2 ? h2 : h, u + i, TURN);
+	if (!ret) {
+		qsort(u, N, sizeof(u[0]), cmp_uuid7);
+		for (i = 1; i < N; i++)
+			dups += !memcmp(&u[i - 1], &u[i], sizeof(u[i]));
+	}
+	ok(ret == 0 && dups == 0,
+	   "uuid7: two handles taking turns, %d UUIDs, %zu repeats (%s)", N,
+	   dups, flakeid_strerror(ret));
+	flakeid_close(h2);
+
+	fd = open(FLAKEID_UUID7_DEVICE_PATH, O_RDONLY | O_CLOEXEC);
+	got = fd < 0 ? -1 : read(fd, u, 1000 * sizeof(u[0]));
+	order = got == 1000 * (ssize_t)sizeof(u[0]);
+	for (i = 0; order && i < 1000; i++)
+		order = !flakeid_decode_uuid7(&u[i], &p) &&
+			(!i || memcmp(&u[i - 1], &u[i], sizeof(u[i])) < 0);
+	ok(order, "uuid7: read(2) of 16000 bytes from %s: 1000 increasing UUIDv7s (%zd)",
+	   FLAKEID_UUID7_DEVICE_PATH, got);
+	if (fd >= 0)
+		close(fd);
 }
 
 enum { THREADS = 100, PER_THREAD = 1000 };
@@ -739,6 +840,10 @@ int main(int argc, char **argv)
 	struct flakeid_config cfg;
 	int ret, i;
 
+	if (argc > 1 && !strcmp(argv[1], "now-ms")) {
+		printf("%" PRId64 "\n", real_ms());
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "check-ids"))
 		return check_ids(argc > 2 ? atol(argv[2]) : 0);
 	if (argc > 3 && !strcmp(argv[1], "asuser")) {
@@ -771,6 +876,7 @@ int main(int argc, char **argv)
 	   "NULL arguments are EINVAL, an empty batch is fine");
 
 	decode_parity(h, "current layout");
+	uuid7_tests(h);
 
 	/* The Go library's tests: 10,000 IDs all distinct. */
 	ret = 0;

@@ -78,6 +78,7 @@ LIBFLAKEID_1.0
 LIBFLAKEID_1.1
 LIBFLAKEID_1.2
 LIBFLAKEID_1.3
+LIBFLAKEID_1.4
 flakeid_batch@@LIBFLAKEID_1.0
 flakeid_close@@LIBFLAKEID_1.0
 flakeid_compose@@LIBFLAKEID_1.1
@@ -86,20 +87,25 @@ flakeid_decode@@LIBFLAKEID_1.1
 flakeid_decode@LIBFLAKEID_1.0
 flakeid_decode_with@@LIBFLAKEID_1.1
 flakeid_decode_with@LIBFLAKEID_1.0
+flakeid_decode_uuid7@@LIBFLAKEID_1.4
 flakeid_default_config@@LIBFLAKEID_1.0
 flakeid_format_layout@@LIBFLAKEID_1.3
+flakeid_format_uuid7@@LIBFLAKEID_1.4
 flakeid_get_config@@LIBFLAKEID_1.0
 flakeid_get_stats@@LIBFLAKEID_1.2
 flakeid_get_stats@LIBFLAKEID_1.0
 flakeid_next@@LIBFLAKEID_1.0
 flakeid_open@@LIBFLAKEID_1.0
 flakeid_parse_layout@@LIBFLAKEID_1.3
+flakeid_parse_uuid7@@LIBFLAKEID_1.4
 flakeid_refresh_config@@LIBFLAKEID_1.0
 flakeid_set_cache@@LIBFLAKEID_1.0
 flakeid_set_config@@LIBFLAKEID_1.0
 flakeid_set_sysfs_dir@@LIBFLAKEID_1.0
 flakeid_set_until_wait@@LIBFLAKEID_1.2
 flakeid_strerror@@LIBFLAKEID_1.0
+flakeid_uuid7@@LIBFLAKEID_1.4
+flakeid_uuid7_batch@@LIBFLAKEID_1.4
 LIST
 readelf --dyn-syms -W "$O/libflakeid.so.1" |
 	awk '$1 ~ /^[0-9]+:$/ && $5 != "LOCAL" && $7 != "UND" && $8 != "" { print $8 }' |
@@ -107,7 +113,7 @@ readelf --dyn-syms -W "$O/libflakeid.so.1" |
 LC_ALL=C sort "$dir/exports.want" | diff - "$dir/exports" >"$dir/log"
 rc=$?
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$dir/log"
-tap "$rc" "libflakeid.so.1 exports exactly the 1.0, 1.1, 1.2 and 1.3 names"
+tap "$rc" "libflakeid.so.1 exports exactly the 1.0 to 1.4 names"
 readelf -d "$O/libflakeid.so.1" | grep -q 'SONAME.*\[libflakeid\.so\.1\]'
 tap $? "soname is libflakeid.so.1"
 

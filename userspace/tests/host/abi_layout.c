@@ -37,3 +37,14 @@ CHECK(config_until, offsetof(struct flakeid_config, until_ms) == 72);
 CHECK(config_vm_forks, offsetof(struct flakeid_config, vm_forks) == 80);
 CHECK(batch_size, sizeof(struct flakeid_batch) == FLAKEID_BATCH_SIZE_VER0);
 CHECK(decode_size, sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);
+
+CHECK(uuid7_size, sizeof(struct flakeid_uuid7) == FLAKEID_UUID7_SIZE);
+CHECK(uuid7_text, FLAKEID_UUID7_TEXT_SIZE == 2 * FLAKEID_UUID7_SIZE + 5);
+CHECK(uuid7_parts_size, sizeof(struct flakeid_uuid7_parts) == 40);
+CHECK(uuid7_parts_time, offsetof(struct flakeid_uuid7_parts, time) == 8);
+CHECK(uuid7_parts_counter, offsetof(struct flakeid_uuid7_parts, counter) == 24);
+CHECK(uuid7_parts_random, offsetof(struct flakeid_uuid7_parts, random) == 32);
+CHECK(uuid7_parts_version, offsetof(struct flakeid_uuid7_parts, version) == 36);
+CHECK(uuid7_parts_variant, offsetof(struct flakeid_uuid7_parts, variant) == 37);
+CHECK(uuid7_batch_size,
+      sizeof(struct flakeid_uuid7_batch) == FLAKEID_UUID7_BATCH_SIZE_VER0);

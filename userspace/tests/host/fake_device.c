@@ -8,7 +8,12 @@
  * even if the run was killed.  $FLAKEID_FAKE_UNTIL is the until_ms its
  * configuration reports (default none); with it set, a batch that would
  * take more than $FLAKEID_FAKE_LIMIT IDs in all (default 0) fails with
- * EKEYEXPIRED, as the device does at its ceiling.
+ * EKEYEXPIRED, as the device does at its ceiling.  UUIDs come from the
+ * library's own flakeid_uuid7_batch() over a fake ioctl that answers at
+ * most 64 at a time: 1,024 a millisecond from 2025-01-01T00:00:00.123Z,
+ * the rest of the counter and the random bits from a fixed xorshift.  With
+ * $FLAKEID_FAKE_UUID7=none the ioctl is unknown (ENOTTY), as on a module
+ * from before UUIDs.  UUIDs and IDs count together in the taken count.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +24,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "xorshift.h"
 
 int __real_flakeid_open(struct flakeid **hp, const char *path,
 			unsigned int flags);
@@ -30,6 +36,10 @@ int __real_flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg);
 int __wrap_flakeid_get_config(struct flakeid *h, struct flakeid_config *cfg);
 int __real_flakeid__read_config(int fd, struct flakeid_config *cfg);
 int __wrap_flakeid__read_config(int fd, struct flakeid_config *cfg);
+int __real_flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+				size_t n, size_t *got);
+int __wrap_flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+				size_t n, size_t *got);
 
 static uint64_t next_id = 1000, taken;
 
@@ -111,5 +121,44 @@ int __wrap_flakeid__read_config(int fd, struct flakeid_config *cfg)
 	if (fd != -1)
 		return __real_flakeid__read_config(fd, cfg);
 	fake_config(cfg);
+	return 0;
+}
+
+int __wrap_flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+				size_t n, size_t *got)
+{
+	static uint64_t rng = 0x9e3779b97f4a7c15u, minted, start;
+	const char *limit = getenv("FLAKEID_FAKE_LIMIT");
+	const char *mode = getenv("FLAKEID_FAKE_UUID7");
+	uint64_t ms, counter, hi, lo;
+	size_t i;
+	int b;
+
+	if (h->fd != -1)
+		return __real_flakeid__uuid7_fetch(h, uuids, n, got);
+	if (mode && !strcmp(mode, "none"))
+		return -ENOTTY;
+	if (n > 64)
+		n = 64;
+	if (getenv("FLAKEID_FAKE_UNTIL") &&
+	    taken + n > (limit ? strtoull(limit, NULL, 10) : 0))
+		return -EKEYEXPIRED;
+	for (i = 0; i < n; i++, minted++) {
+		ms = 1735689600123ULL + minted / 1024;
+		/* Guard bit clear, a start drawn each ms, the sequence. */
+		if (minted % 1024 == 0)
+			start = xorshift64s(&rng) & 0x7fffffffULL;
+		counter = start << 10 | minted % 1024;
+		hi = ms << 16 | 0x7000 | counter >> 30;
+		lo = 2ULL << 62 | (counter & 0x3fffffffULL) << 32 |
+		     (xorshift64s(&rng) & 0xffffffffULL);
+		for (b = 0; b < 8; b++) {
+			uuids[i].b[b] = (uint8_t)(hi >> (56 - 8 * b));
+			uuids[i].b[8 + b] = (uint8_t)(lo >> (56 - 8 * b));
+		}
+	}
+	taken += n;
+	record_taken();
+	*got = n;
 	return 0;
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Host tests, no device: the ID arithmetic, error messages, opening paths
- * that are not the device, the counters read from a fake sysfs directory,
- * the command's parsing and formatting, and the command's behaviour where it
+ * Host tests, no device: the ID arithmetic, UUIDv7 text and fields, error
+ * messages, opening paths that are not the device, the counters read from
+ * a fake sysfs directory, the command's parsing and formatting, and the command's behaviour where it
  * needs no device or makes do with a fake one.  Built with ASan and UBSan;
  * prints TAP.
  *
@@ -450,6 +450,247 @@ static void test_strerror(void)
 	ok(m && *m, "strerror(INT_MAX): %s", m);
 	m = flakeid_strerror(-12345);
 	ok(m && *m, "strerror(-12345): %s", m);
+}
+
+/*
+ * UUIDv7: the text form both ways, the fields, and the batch loop over a
+ * fake FLAKEID_IOC_UUID7_BATCH (flakeid__uuid7_fetch() wrapped: a handle
+ * with fd -1 is answered here, any other goes to the real ioctl).
+ */
+static struct {
+	size_t per_call;	/* most UUIDs one fake ioctl returns */
+	int fail_after;		/* calls before @err; -1: never */
+	int err;
+	int calls;
+	uint8_t next;		/* byte 15 of the next UUID */
+} fake_uuid;
+
+int __real_flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+				size_t n, size_t *got);
+int __wrap_flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+				size_t n, size_t *got);
+
+int __wrap_flakeid__uuid7_fetch(struct flakeid *h, struct flakeid_uuid7 *uuids,
+				size_t n, size_t *got)
+{
+	size_t i;
+
+	if (h->fd != -1)
+		return __real_flakeid__uuid7_fetch(h, uuids, n, got);
+	if (fake_uuid.fail_after >= 0 && fake_uuid.calls >= fake_uuid.fail_after)
+		return fake_uuid.err;
+	fake_uuid.calls++;
+	if (n > fake_uuid.per_call)
+		n = fake_uuid.per_call;
+	for (i = 0; i < n; i++) {
+		memset(uuids[i].b, 0, sizeof(uuids[i].b));
+		uuids[i].b[6] = 0x70;
+		uuids[i].b[8] = 0x80;
+		uuids[i].b[15] = fake_uuid.next++;
+	}
+	*got = n;
+	return 0;
+}
+
+/* A UUIDv7 put together from its fields, the RFC's way. */
+static struct flakeid_uuid7 make_uuid7(uint64_t ms, uint64_t counter,
+				       uint32_t random)
+{
+	struct flakeid_uuid7 u;
+	uint64_t hi = ms << 16 | 0x7000 | (counter >> 30 & 0xfff);
+	uint64_t lo = UINT64_C(2) << 62 | (counter & 0x3fffffff) << 32 | random;
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		u.b[i] = (uint8_t)(hi >> (56 - 8 * i));
+		u.b[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+	}
+	return u;
+}
+
+static void test_uuid7_text(void)
+{
+	/* RFC 9562 appendix A.6 */
+	const char *rfc = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f";
+	static const struct {
+		const char *text, *why;
+		int err;
+	} bad[] = {
+		{ "", "empty", -EINVAL },
+		{ "017f22e2-79b0-7cc3-98c4-dc0c0c07398", "35 characters", -EINVAL },
+		{ "017f22e2-79b0-7cc3-98c4-dc0c0c07398f0", "37 characters", -EINVAL },
+		{ "017f22e2-79b0-7cc3-98c4-dc0c0c07398f\n", "a newline after", -EINVAL },
+		{ " 017f22e2-79b0-7cc3-98c4-dc0c0c07398f", "a space before", -EINVAL },
+		{ "{017f22e2-79b0-7cc3-98c4-dc0c0c07398f}", "braces", -EINVAL },
+		{ "017f22e279b07cc398c4dc0c0c07398f", "no dashes", -EINVAL },
+		{ "017f22e2079b0-7cc3-98c4-dc0c0c07398f", "a dash moved", -EINVAL },
+		{ "017f22e2-79b0-7cc3-98c4_dc0c0c07398f", "'_' for a dash", -EINVAL },
+		{ "017f22e2-79b0-7cc3-98c4-dc0c0c07398-", "a dash for a digit", -EINVAL },
+		{ "017f22g2-79b0-7cc3-98c4-dc0c0c07398f", "'g'", -EINVAL },
+		{ "017f22e2-79b0-7cc3-98c4-dc0c0c07 98f", "a space inside", -EINVAL },
+		{ "+17f22e2-79b0-7cc3-98c4-dc0c0c07398f", "a sign", -EINVAL },
+		{ "0x7f22e2-79b0-7cc3-98c4-dc0c0c07398f", "0x", -EINVAL },
+		{ "017f22e2-79b0-4cc3-98c4-dc0c0c07398f", "version 4", -EDOM },
+		{ "017f22e2-79b0-8cc3-98c4-dc0c0c07398f", "version 8", -EDOM },
+		{ "017f22e2-79b0-0cc3-98c4-dc0c0c07398f", "version 0", -EDOM },
+		{ "00000000-0000-0000-0000-000000000000", "the nil UUID", -EDOM },
+		{ "ffffffff-ffff-ffff-ffff-ffffffffffff", "the max UUID", -EDOM },
+		{ "017f22e2-79b0-7cc3-58c4-dc0c0c07398f", "variant 0b01", -EDOM },
+		{ "017f22e2-79b0-7cc3-18c4-dc0c0c07398f", "variant 0b00 (NCS)", -EDOM },
+		{ "017f22e2-79b0-7cc3-c8c4-dc0c0c07398f", "variant 0b110 (Microsoft)", -EDOM },
+		{ "017f22e2-79b0-7cc3-f8c4-dc0c0c07398f", "variant 0b111", -EDOM },
+	};
+	struct flakeid_uuid7 u, v;
+	struct flakeid_uuid7_parts p;
+	char buf[64], text[FLAKEID_UUID7_TEXT_SIZE], line[256];
+	uint64_t seed = 0x5851f42d4c957f2du, ms, counter;
+	uint32_t random;
+	size_t i;
+	int ret, bad_round = 0;
+
+	ret = flakeid_parse_uuid7(rfc, &u);
+	ok(ret == 0 && u.b[0] == 0x01 && u.b[6] == 0x7c && u.b[15] == 0x8f,
+	   "parse RFC 9562's example UUIDv7 (%d)", ret);
+	ok(flakeid_format_uuid7(&u, buf, sizeof(buf)) == 0 && !strcmp(buf, rfc),
+	   "it formats back: %s", buf);
+	ok(flakeid_parse_uuid7("017F22E2-79B0-7CC3-98C4-DC0C0C07398F", &v) == 0 &&
+	   !memcmp(&u, &v, sizeof(u)), "upper case parses to the same bytes");
+	memset(&p, 0xa5, sizeof(p));
+	ret = flakeid_decode_uuid7(&u, &p);
+	ok(ret == 0 && p.unix_ms == 0x017f22e279b0ULL &&
+	   p.unix_ms == 1645557742000ULL && p.time.tv_sec == 1645557742 &&
+	   p.time.tv_nsec == 0 && p.version == 7 && p.variant == 2 &&
+	   p.counter == (UINT64_C(0xcc3) << 30 | 0x18c4dc0c) &&
+	   p.random == 0x0c07398f && !p.reserved[0] && !p.reserved[1],
+	   "decode the example: unix_ms %" PRIu64 ", version %u, variant %u, counter %#" PRIx64 ", random %#x",
+	   p.unix_ms, p.version, p.variant, p.counter, p.random);
+	ok(format_uuid7_parts(&u, &p, 0, buf, sizeof(buf)) == -ENOSPC,
+	   "a short decode line buffer is ENOSPC");
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&v, 0x5a, sizeof(v));
+		ret = flakeid_parse_uuid7(bad[i].text, &v);
+		ok(ret == bad[i].err &&
+		   (ret == -EDOM || v.b[0] == 0x5a),
+		   "parse refuses %s: %s (%d)", bad[i].why, bad[i].text, ret);
+	}
+	ret = flakeid_parse_uuid7("6ba7b810-9dad-11d1-80b4-00c04fd430c8", &v);
+	flakeid_decode_uuid7(&v, &p);
+	ok(ret == -EDOM && flakeid_decode_uuid7(&v, &p) == -EDOM &&
+	   p.version == 1 && p.variant == 2,
+	   "a version 1 UUID: -EDOM, its bytes kept, decode says version %u",
+	   p.version);
+	ret = flakeid_parse_uuid7("017f22e2-79b0-7cc3-d8c4-dc0c0c07398f", &v);
+	ok(ret == -EDOM && flakeid_decode_uuid7(&v, &p) == -EDOM &&
+	   p.version == 7 && p.variant == 3,
+	   "variant bits 11: -EDOM, decode says variant %u", p.variant);
+	ok(flakeid_parse_uuid7(NULL, &v) == -EINVAL &&
+	   flakeid_parse_uuid7(rfc, NULL) == -EINVAL &&
+	   flakeid_format_uuid7(NULL, buf, sizeof(buf)) == -EINVAL &&
+	   flakeid_format_uuid7(&u, NULL, 37) == -EINVAL &&
+	   flakeid_decode_uuid7(NULL, &p) == -EINVAL &&
+	   flakeid_decode_uuid7(&u, NULL) == -EINVAL,
+	   "NULL arguments are EINVAL");
+	strcpy(buf, "x");
+	ok(flakeid_format_uuid7(&u, buf, FLAKEID_UUID7_TEXT_SIZE - 1) == -ENOSPC &&
+	   !buf[0] && flakeid_format_uuid7(&u, buf, 0) == -ENOSPC &&
+	   flakeid_format_uuid7(&u, text, sizeof(text)) == 0 &&
+	   strlen(text) == 36, "format: 36 bytes is ENOSPC (and \"\"), 37 fit");
+
+	/* Random fields: put together, formatted, parsed, decoded back. */
+	for (i = 0; i < 100000 && !bad_round; i++) {
+		ms = xorshift64s(&seed) >> 16;
+		counter = xorshift64s(&seed) >> 22;
+		random = (uint32_t)xorshift64s(&seed);
+		if (i == 0)
+			ms = counter = random = 0;
+		if (i == 1) {
+			ms = (UINT64_C(1) << 48) - 1;
+			counter = (UINT64_C(1) << 42) - 1;
+			random = UINT32_MAX;
+		}
+		u = make_uuid7(ms, counter, random);
+		if (flakeid_format_uuid7(&u, text, sizeof(text)) ||
+		    flakeid_parse_uuid7(text, &v) || memcmp(&u, &v, sizeof(u)) ||
+		    flakeid_decode_uuid7(&v, &p) || p.unix_ms != ms ||
+		    p.counter != counter || p.random != random ||
+		    p.time.tv_sec * 1000 + p.time.tv_nsec / 1000000 != (int64_t)ms)
+			bad_round = 1;
+	}
+	ok(!bad_round, "100000 random UUIDv7s and the extremes: fields -> bytes -> text -> bytes -> fields (%s)",
+	   text);
+
+	/* Byte order is time order, then counter order. */
+	u = make_uuid7(1000, UINT64_C(1) << 41, UINT32_MAX);
+	v = make_uuid7(1001, 0, 0);
+	ok(memcmp(&u, &v, sizeof(u)) < 0, "memcmp: a later ms sorts after");
+	u = make_uuid7(1000, (UINT64_C(1) << 30) - 1, UINT32_MAX);
+	v = make_uuid7(1000, UINT64_C(1) << 30, 0);
+	ok(memcmp(&u, &v, sizeof(u)) < 0,
+	   "memcmp: a larger counter sorts after across rand_a and rand_b");
+
+	u = make_uuid7(1735689600123ULL, 5, 7);
+	flakeid_decode_uuid7(&u, &p);
+	ret = format_uuid7_parts(&u, &p, 0, line, sizeof(line));
+	ok(ret > 0 && !strcmp(line, "01941f29-7c7b-7000-8000-000500000007 2025-01-01T00:00:00.123Z version=7 variant=10 unix_ms=1735689600123 counter=5"),
+	   "decode line: %s", line);
+	ret = format_uuid7_parts(&u, &p, 1, line, sizeof(line));
+	ok(ret > 0 && !strcmp(line, "{\"uuid\":\"01941f29-7c7b-7000-8000-000500000007\",\"time\":\"2025-01-01T00:00:00.123Z\",\"unix_ms\":1735689600123,\"version\":7,\"variant\":\"10\",\"counter\":5}"),
+	   "decode JSON: %s", line);
+	ok(is_uuid_text(rfc) && is_uuid_text("0-") && !is_uuid_text("123") &&
+	   !is_uuid_text("0x1f") && !is_uuid_text("-5") &&
+	   !is_uuid_text(NULL),
+	   "an argument with a dash, not first, is taken for a UUID");
+}
+
+static void test_uuid7_batch(void)
+{
+	struct flakeid fake = { .fd = -1 };
+	struct flakeid_uuid7 u[10], one;
+	struct flakeid null = { .fd = -1 };
+	int ret, i, good = 1;
+
+	memset(&fake_uuid, 0, sizeof(fake_uuid));
+	fake_uuid.per_call = 3;
+	fake_uuid.fail_after = -1;
+	ret = flakeid_uuid7_batch(&fake, u, 10);
+	for (i = 0; i < 10; i++)
+		good &= u[i].b[15] == i && u[i].b[6] == 0x70;
+	ok(ret == 0 && good && fake_uuid.calls == 4,
+	   "batch of 10 over short answers of 3: 4 calls, in order (%d)", ret);
+	fake_uuid.calls = 0;
+	ok(flakeid_uuid7_batch(&fake, NULL, 0) == 0 &&
+	   flakeid_uuid7_batch(&fake, u, 0) == 0 && fake_uuid.calls == 0,
+	   "an empty batch asks the device nothing");
+	ok(flakeid_uuid7(&fake, &one) == 0 && one.b[15] == 10 &&
+	   fake_uuid.calls == 1, "flakeid_uuid7 takes one");
+	ok(flakeid_uuid7_batch(NULL, u, 1) == -EINVAL &&
+	   flakeid_uuid7_batch(&fake, NULL, 1) == -EINVAL &&
+	   flakeid_uuid7(&fake, NULL) == -EINVAL &&
+	   flakeid_uuid7(NULL, &one) == -EINVAL, "NULL arguments are EINVAL");
+
+	fake_uuid.calls = 0;
+	fake_uuid.fail_after = 0;
+	fake_uuid.err = -ENOTTY;
+	ret = flakeid_uuid7_batch(&fake, u, 10);
+	ok(ret == -EOPNOTSUPP, "a module without the UUID ioctl (ENOTTY): -EOPNOTSUPP (%s)",
+	   flakeid_strerror(ret));
+	fake_uuid.fail_after = 2;
+	fake_uuid.err = -EKEYEXPIRED;
+	ok(flakeid_uuid7_batch(&fake, u, 10) == -EKEYEXPIRED,
+	   "an error after some UUIDs is returned as it is");
+
+	/* The real ioctl, on /dev/null, which knows no flakeid command. */
+	null.fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ret = flakeid_uuid7_batch(&null, u, 10);
+	ok(null.fd >= 0 && ret == -EOPNOTSUPP,
+	   "the real ioctl on /dev/null: -EOPNOTSUPP (%s)", flakeid_strerror(ret));
+	if (null.fd >= 0)
+		close(null.fd);
+	ok(strstr(flakeid_strerror(-EOPNOTSUPP), "UUID") &&
+	   strstr(flakeid_strerror(-EDOM), "UUIDv7"),
+	   "strerror: %s; %s", flakeid_strerror(-EOPNOTSUPP),
+	   flakeid_strerror(-EDOM));
 }
 
 static uint64_t ts_ns(const struct timespec *ts)
@@ -1105,11 +1346,12 @@ static uint64_t fake_taken(void)
 enum out_kind { OUT_FIRST_LINE, OUT_CLOSED, OUT_FULL };
 
 /*
- * `flakeid --device fake -n COUNT` with SIGPIPE ignored, its stdout a pipe
- * read for one line then closed (| head -1), closed (>&-), or /dev/full.
+ * `flakeid --device fake -n COUNT [uuid7]` with SIGPIPE ignored, its stdout
+ * a pipe read for one line then closed (| head -1), closed (>&-), or
+ * /dev/full.
  */
 static void run_generate(struct run *r, const char *bin, enum out_kind kind,
-			 const char *count)
+			 const char *count, int uuid)
 {
 	int out[2], err[2], st, fd;
 	size_t n = 0;
@@ -1134,7 +1376,8 @@ static void run_generate(struct run *r, const char *bin, enum out_kind kind,
 		close(out[1]);
 		close(err[0]);
 		close(err[1]);
-		execl(bin, bin, "--device", "fake", "-n", count, (char *)NULL);
+		execl(bin, bin, "--device", "fake", "-n", count,
+		      uuid ? "uuid7" : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);
@@ -1167,26 +1410,143 @@ static void test_cli_output(const char *bin)
 	ok(r.status == 0 && !*r.out && !*r.err && fake_taken() == 0,
 	   "fake device: -n 0 prints and takes nothing");
 
-	run_generate(&r, bin, OUT_FIRST_LINE, "20000000");
+	run_generate(&r, bin, OUT_FIRST_LINE, "20000000", 0);
 	taken = fake_taken();
 	ok(r.status == 1 && !strncmp(r.out, "1000\n", 5) &&
 	   one_line_error(&r, "Broken pipe") && taken <= 2 * 4096,
 	   "-n 20000000 | head -1, SIGPIPE ignored: exit 1, one line, %" PRIu64 " IDs taken",
 	   taken);
-	run_generate(&r, bin, OUT_FIRST_LINE, "18446744073709551615");
+	run_generate(&r, bin, OUT_FIRST_LINE, "18446744073709551615", 0);
 	taken = fake_taken();
 	ok(r.status == 1 && one_line_error(&r, "Broken pipe") &&
 	   taken <= 2 * 4096,
 	   "-n 2^64-1 | head -1 ends: exit 1, %" PRIu64 " IDs taken", taken);
-	run_generate(&r, bin, OUT_CLOSED, "20000000");
+	run_generate(&r, bin, OUT_CLOSED, "20000000", 0);
 	taken = fake_taken();
 	ok(r.status == 1 && one_line_error(&r, "standard output is closed") &&
 	   taken == 0, "-n 20000000 >&-: exit 1, %" PRIu64 " IDs taken", taken);
-	run_generate(&r, bin, OUT_FULL, "20000000");
+	run_generate(&r, bin, OUT_FULL, "20000000", 0);
 	taken = fake_taken();
 	ok(r.status == 1 && one_line_error(&r, "No space left") &&
 	   taken <= 4096,
 	   "-n 20000000 >/dev/full: exit 1, %" PRIu64 " IDs taken", taken);
+	unlink(tmp_path("taken"));
+	unsetenv("FLAKEID_FAKE_TAKEN");
+}
+
+/* `flakeid decode UUID` needs no device; `flakeid uuid7` does. */
+static void test_cli_uuid7_decode(const char *bin)
+{
+	static struct run r;
+	const char *rfc = "017F22E2-79B0-7CC3-98C4-DC0C0C07398F";
+	const char *line = "017f22e2-79b0-7cc3-98c4-dc0c0c07398f 2022-02-22T19:22:22.000Z version=7 variant=10 unix_ms=1645557742000 counter=3508330093580\n";
+
+	run(&r, bin, "--device", "/nonexistent/flakeid", "decode", rfc, NULL);
+	ok(r.status == 0 && !strcmp(r.out, line) && !*r.err,
+	   "decode of a UUIDv7 without a device: %.*s",
+	   (int)strcspn(r.out, "\n"), r.out);
+	run(&r, bin, "--device", "/nonexistent/flakeid", "decode", "--json",
+	    rfc, NULL);
+	ok(r.status == 0 && !strcmp(r.out, "{\"uuid\":\"017f22e2-79b0-7cc3-98c4-dc0c0c07398f\",\"time\":\"2022-02-22T19:22:22.000Z\",\"unix_ms\":1645557742000,\"version\":7,\"variant\":\"10\",\"counter\":3508330093580}\n"),
+	   "decode --json of a UUIDv7");
+	run(&r, bin, "decode", "919108f7-52d1-4320-9bac-f847db4148a8", NULL);
+	ok(r.status == 2 && !*r.out &&
+	   one_line_error(&r, "is a version 4 UUID, not a UUIDv7"),
+	   "decode of a UUIDv4 exits 2 naming its version");
+	run(&r, bin, "decode", "017f22e2-79b0-7cc3-c8c4-dc0c0c07398f", NULL);
+	ok(r.status == 2 && one_line_error(&r, "variant bits are not 10"),
+	   "decode of a UUID of another variant exits 2");
+	run(&r, bin, "decode", "017f22e2-79b0-7cc3-98c4-dc0c0c07398", rfc, NULL);
+	ok(r.status == 2 && one_line_error(&r, "is not a UUID (want 36") &&
+	   lines(r.out) == 1,
+	   "a 35-character UUID exits 2, the good one prints");
+	run(&r, bin, "decode", "017f22e2-79b0-7cc3-98c4-dc0c0c07398z", NULL);
+	ok(r.status == 2 && one_line_error(&r, "is not a UUID"),
+	   "a UUID with a non-hex digit exits 2");
+	run(&r, bin, "--device", "/nonexistent/flakeid", "decode", rfc,
+	    "132633959326918698", NULL);
+	ok(r.status == 3 && one_line_error(&r, "modprobe"),
+	   "a UUID beside an ID still needs the device for the ID");
+	run(&r, bin, "--device", "/nonexistent/flakeid", "uuid7", NULL);
+	ok(r.status == 3 && !*r.out && one_line_error(&r, "modprobe"),
+	   "uuid7 without a device exits 3");
+	run(&r, bin, "uuid7", "-n", "x", NULL);
+	ok(r.status == 2 && one_line_error(&r, "'x'"), "uuid7 -n x exits 2");
+	run(&r, bin, "uuid7", "extra", NULL);
+	ok(r.status == 2 && one_line_error(&r, "'extra'"),
+	   "uuid7 with an argument exits 2");
+	run(&r, bin, "uuid7", "--help", NULL);
+	ok(r.status == 0 && strstr(r.out, "uuid7 [-n N]"), "uuid7 --help");
+	run(&r, bin, "--version", NULL);
+	ok(r.status == 0 && strstr(r.out, "(libflakeid 1.4)\n"),
+	   "--version names libflakeid 1.4: %.*s", (int)strcspn(r.out, "\n"),
+	   r.out);
+}
+
+/* Lines of UUID text: each a UUIDv7, each above the one before. */
+static int uuid7_lines(const char *s, int want)
+{
+	struct flakeid_uuid7 prev, u;
+	char text[FLAKEID_UUID7_TEXT_SIZE];
+	int n = 0;
+
+	for (; *s; s += 37, n++) {
+		if (strlen(s) < 37 || s[36] != '\n')
+			return 0;
+		memcpy(text, s, 36);
+		text[36] = '\0';
+		if (flakeid_parse_uuid7(text, &u) ||
+		    (n && memcmp(&prev, &u, sizeof(u)) >= 0)) {
+			diag("line %d: %s", n + 1, text);
+			return 0;
+		}
+		prev = u;
+	}
+	return n == want;
+}
+
+/* `flakeid uuid7` on the fake device, whose ioctl answers 64 at a time. */
+static void test_cli_uuid7(const char *bin)
+{
+	static struct run r;
+
+	setenv("FLAKEID_FAKE_TAKEN", tmp_path("taken"), 1);
+	unlink(tmp_path("taken"));
+	run(&r, bin, "--device", "fake", "uuid7", NULL);
+	ok(r.status == 0 && uuid7_lines(r.out, 1) && fake_taken() == 1,
+	   "fake device: uuid7 prints one UUIDv7: %.*s",
+	   (int)strcspn(r.out, "\n"), r.out);
+	run(&r, bin, "--device", "fake", "uuid7", "-n", "200", NULL);
+	ok(r.status == 0 && uuid7_lines(r.out, 200) && !*r.err &&
+	   fake_taken() == 200,
+	   "fake device: uuid7 -n 200 prints 200 increasing UUIDv7s, takes 200");
+	run(&r, bin, "--device", "fake", "-n", "3", "uuid7", NULL);
+	ok(r.status == 0 && uuid7_lines(r.out, 3), "-n 3 uuid7 prints 3");
+	unlink(tmp_path("taken"));
+	run(&r, bin, "--device", "fake", "uuid7", "--count", "0", NULL);
+	ok(r.status == 0 && !*r.out && fake_taken() == 0,
+	   "fake device: uuid7 --count 0 prints and takes nothing");
+	setenv("FLAKEID_FAKE_UUID7", "none", 1);
+	run(&r, bin, "--device", "fake", "uuid7", NULL);
+	ok(r.status == 1 && !*r.out &&
+	   one_line_error(&r, "fetching UUIDs: the flakeid module issues no UUIDs"),
+	   "a module without UUIDs: exit 1, one line");
+	unsetenv("FLAKEID_FAKE_UUID7");
+	unlink(tmp_path("taken"));
+	setenv("FLAKEID_FAKE_UNTIL", "0", 1);
+	run(&r, bin, "--device", "fake", "uuid7", "-n", "5", NULL);
+	ok(r.status == 7 && !*r.out &&
+	   one_line_error(&r, "fetching UUIDs: this host may not issue IDs now: fenced"),
+	   "fenced: uuid7 exits 7 naming the fence");
+	unsetenv("FLAKEID_FAKE_UNTIL");
+	run_generate(&r, bin, OUT_CLOSED, "20000000", 1);
+	ok(r.status == 1 && one_line_error(&r, "closed: no UUIDs taken") &&
+	   fake_taken() == 0, "uuid7 -n 20000000 >&-: exit 1, none taken");
+	run_generate(&r, bin, OUT_FIRST_LINE, "20000000", 1);
+	ok(r.status == 1 && strlen(r.out) >= 37 &&
+	   one_line_error(&r, "Broken pipe") && fake_taken() <= 2 * 4096,
+	   "uuid7 -n 20000000 | head -1: exit 1, %" PRIu64 " UUIDs taken",
+	   fake_taken());
 	unlink(tmp_path("taken"));
 	unsetenv("FLAKEID_FAKE_TAKEN");
 }
@@ -1309,6 +1669,8 @@ int main(int argc, char **argv)
 	test_parse();
 	test_format();
 	test_strerror();
+	test_uuid7_text();
+	test_uuid7_batch();
 	test_coarse_clock();
 	test_vdso_clock();
 	if (!mkdtemp(tmpdir)) {
@@ -1318,11 +1680,14 @@ int main(int argc, char **argv)
 	test_open();
 	test_stats();
 	test_set_until();
-	if (argc > 1)
+	if (argc > 1) {
 		test_cli(argv[1]);
+		test_cli_uuid7_decode(argv[1]);
+	}
 	if (argc > 2) {
 		test_cli_output(argv[2]);
 		test_cli_ceiling(argv[2]);
+		test_cli_uuid7(argv[2]);
 	}
 	unlink(tmp_path("fifo"));
 	unlink(tmp_path("file"));
