@@ -5,7 +5,7 @@
 #   tests (userspace check-host), test build (tests guest-install), the
 #   guest suite in QEMU (tests/main/guest.sh), VM restore and clone
 #   (tests/vmfork/), the language bindings (bindings/tests/), the
-#   example, the benchmark smoke, the agent against etcd, the agent fleet
+#   example, `make demo`, the benchmark smoke, the agent against etcd, the agent fleet
 #   in QEMU (check-sized), packaging, the guest suite
 #   on the PREEMPT_RT and debug kernels (VM restore and clone skips on the
 #   debug kernel), then the fuzzers, the soak and its self-test on the
@@ -183,8 +183,8 @@ if [ "$module_ok" = 1 ] && [ "$tests_ok" = 1 ]; then
 	suite "vmfork" "$LOGS/vmfork.log" tests/vmfork/run.sh
 fi
 
-# The Go binding (and every other under bindings/): host tests, then one
-# guest running each binding's device tests (bindings/tests/run.sh).
+# The Go, Rust and Python bindings: host tests, then one guest running
+# each binding's device tests (bindings/tests/run.sh).
 banner "language bindings"
 if [ "$module_ok" = 1 ]; then
 	suite "bindings" "$LOGS/bindings.log" bindings/tests/run.sh
@@ -197,6 +197,19 @@ if logged "$LOGS/examples.log" make --no-print-directory -C userspace examples-c
 	pass "examples/hello.c builds with pkg-config and runs"
 else
 	fail "examples/hello.c builds with pkg-config and runs (log: build/logs/examples.log)"
+fi
+
+# `make demo`, the README's first command, so it cannot rot: the guest
+# must decode IDs carrying the node ids it loaded with, and a UUIDv7.
+banner "demo"
+if [ "$module_ok" = 1 ]; then
+	if logged "$LOGS/demo.log" tests/demo/run.sh &&
+		grep -q ' region=1 app=2 machine=5 ' "$LOGS/demo-results.txt" &&
+		grep -q ' version=7 variant=10 ' "$LOGS/demo-results.txt"; then
+		pass "make demo decodes IDs and a UUIDv7"
+	else
+		fail "make demo decodes IDs and a UUIDv7 (log: build/logs/demo.log)"
+	fi
 fi
 
 # The benchmark's short run, so it cannot rot; it never fails on timing.

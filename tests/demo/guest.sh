@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # `make demo`, guest side (run as /main.sh in the guest by tests/demo/run.sh):
 # load flakeid with region 1, app 2, machine 5, print a few IDs, decode them
-# with flakeid(1), show the configuration and the counters.
+# with flakeid(1), show the configuration and the counters, then UUIDv7s
+# from /dev/flakeid-uuid7 and flakeid(1).
 
 DEV=/dev/flakeid
 CLI=/userspace/flakeid
@@ -47,6 +48,15 @@ echo
 echo "\$ flakeid config region=3; flakeid decode \$(flakeid)"
 "$CLI" config region=3
 "$CLI" decode "$("$CLI")" | sed 's/^/  /'
+
+echo
+echo "\$ head -c 16 /dev/flakeid-uuid7 | od -An -tx1   (a UUIDv7)"
+head -c 16 /dev/flakeid-uuid7 | od -An -tx1 | sed 's/^/ /'
+echo "\$ flakeid uuid7 -n 3"
+uuids=$("$CLI" uuid7 -n 3)
+echo "$uuids" | sed 's/^/  /'
+echo "\$ flakeid decode $(echo "$uuids" | tail -n 1)"
+"$CLI" decode "$(echo "$uuids" | tail -n 1)" | sed 's/^/  /'
 
 echo
 echo "\$ rmmod flakeid"
