@@ -347,26 +347,29 @@ int flakeid_dev_init(void)
 {
 	int ret;
 
+	/*
+	 * /dev/flakeid last: its uevent starts the floor service (udev), and
+	 * nothing after it can fail.
+	 */
+	ret = misc_register(&flakeid_uuid_misc);
+	if (ret)
+		return ret;
 	flakeid_misc.groups = flakeid_attr_groups;
 	ret = misc_register(&flakeid_misc);
 	if (ret)
-		return ret;
+		goto err_uuid;
 	flakeid_attr_init(flakeid_misc.this_device);
-	ret = misc_register(&flakeid_uuid_misc);
-	if (ret)
-		goto err_misc;
 	return 0;
 
-err_misc:
-	misc_deregister(&flakeid_misc);
-	flakeid_attr_exit();
+err_uuid:
+	misc_deregister(&flakeid_uuid_misc);
 	return ret;
 }
 
 void flakeid_dev_exit(void)
 {
-	misc_deregister(&flakeid_uuid_misc);
 	/* No store or reader is left to notify once the device is gone. */
 	misc_deregister(&flakeid_misc);
 	flakeid_attr_exit();
+	misc_deregister(&flakeid_uuid_misc);
 }

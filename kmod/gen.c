@@ -106,7 +106,10 @@
  * block whose next slot is not above it is refilled; the argument for IDs
  * above then holds word for word with slots for IDs.  Every slot granted
  * after a configuration change lies in a later millisecond than every slot
- * before it, so every UUID after it is above every UUID before it.  Across
+ * before it, so the UUIDs of a call that begins after the store returns
+ * are above those of every call that completed before it (a run reserved
+ * before the store and copied after it is the old configuration's, as for
+ * IDs).  Across
  * reloads the floor does the same: every grant after a floor is in a
  * millisecond above floor_ms, which is at or after every slot granted
  * before it was read, whatever epoch the floor was read under, so a reload
@@ -476,8 +479,8 @@ static void flakeid_file_advance_uuid(struct flakeid_file *ff, u64 ms,
  * purpose (CONFIG_INIT_STACK_ALL_ZERO would clear it on every call): only
  * the part written just before is ever copied out.
  */
-static u64 flakeid_copy_iter(const struct flakeid_range *r,
-			     struct iov_iter *to)
+static noinline_for_stack u64
+flakeid_copy_iter(const struct flakeid_range *r, struct iov_iter *to)
 {
 	u64 buf[FLAKEID_CHUNK] __uninitialized;
 	u64 done = 0, n, i;
@@ -531,8 +534,9 @@ static_assert(sizeof(struct flakeid_uuid7) == FLAKEID_UUID7_SIZE);
  * UUID copied in part is not counted and its slot never reissued.  The
  * buffers hold only what is handed out: nothing to wipe.
  */
-static u64 flakeid_copy_uuids(const struct flakeid_range *r,
-			      struct flakeid_sink *sink, u64 done)
+static noinline_for_stack u64
+flakeid_copy_uuids(const struct flakeid_range *r, struct flakeid_sink *sink,
+		   u64 done)
 {
 	struct flakeid_uuid7 buf[FLAKEID_UUID_CHUNK] __uninitialized;
 	u32 rnd[FLAKEID_UUID_CHUNK] __uninitialized;
@@ -834,6 +838,15 @@ int flakeid_gen_update_config(int (*apply)(struct flakeid_cfg *cfg,
 		ret = -ERANGE;
 		goto out_unlock;
 	}
+	/*
+	 * Staying in cur_ms means the next grant takes cur_ms + 1 (below):
+	 * that one must fit the new timestamp field, or nothing ever would.
+	 */
+	if (max(first_ms, now) <= st->cur_ms &&
+	    st->cur_ms >= flakeid_layout_last_ms(&cfg)) {
+		ret = -ERANGE;
+		goto out_unlock;
+	}
 
 	st->cfg = cfg;
 	st->block = flakeid_block_size(&cfg.layout);
@@ -886,19 +899,25 @@ int flakeid_gen_set_until(u64 until_ms)
 
 	if (until_ms > FLAKEID_MS_MAX && until_ms != FLAKEID_UNTIL_NONE)
 		return -ERANGE;
-	if (until_ms)
-		get_random_bytes(&key, sizeof(key));
 	spin_lock(&st->lock);
 	flakeid_set_until_locked(until_ms);
 	if (until_ms && st->rekey) {
-		/* One seed per millisecond: none granted under the old key. */
+		/*
+		 * Drawn now, under the lock, so no key drawn before the fork
+		 * can be installed after it; and mixed with the generation
+		 * ID, which differs between the copies even while their RNGs
+		 * have not been reseeded yet and return the same bytes.
+		 */
+		get_random_bytes(&key, sizeof(key));
+		key.key[0] ^= st->vmgen_seen.lo;
+		key.key[1] ^= st->vmgen_seen.hi;
 		st->seed_key = key;
+		memzero_explicit(&key, sizeof(key));
 		st->rekey = false;
+		/* One seed per millisecond: none granted under the old key. */
 		flakeid_move_to_locked(st->cur_ms);
 	}
 	spin_unlock(&st->lock);
-	if (until_ms)
-		memzero_explicit(&key, sizeof(key));
 	wake_up_all(&flakeid_until_wq);
 	flakeid_attr_notify_until();
 	return 0;
@@ -940,8 +959,9 @@ void flakeid_gen_vm_forked(const struct flakeid_vmgen *now)
 	flakeid_set_until_locked(0);
 	/*
 	 * The copies share the UUID seed key.  Each draws its own when its
-	 * fence is lifted: not now, when the kernel's RNG may not have
-	 * reseeded yet after the fork and the copies would draw the same.
+	 * fence is lifted, later than now, when the kernel's RNG is more
+	 * likely to have been reseeded after the fork; the draw is mixed with
+	 * the new generation ID, which tells the copies apart either way.
 	 */
 	st->rekey = true;
 	st->generation++;

@@ -41,7 +41,6 @@ struct flakeid_file {
 	spinlock_t uuid_lock;		/* protects uuid_ms and uuid_seq */
 	u64 uuid_ms;
 	u64 uuid_seq;
-	bool uuid_any;		/* uuid_ms and uuid_seq name a slot */
 };
 
 /*

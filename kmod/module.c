@@ -177,8 +177,13 @@ err_gen:
 
 static void __exit flakeid_exit(void)
 {
-	flakeid_dev_exit();
+	/*
+	 * The fork notifier first: it fences, which notifies pollers of
+	 * until_ms through a sysfs node that flakeid_dev_exit() lets go.
+	 * No file is open (the module is going), so no call needs it.
+	 */
 	flakeid_vmgen_exit();
+	flakeid_dev_exit();
 	flakeid_gen_exit();
 }
 

@@ -331,6 +331,32 @@ if exhaust 32:0:0:0:32; then
 	load_refused "reload after a 64-bit layout ran out (every ID used)" \
 		layout=33:0:0:0:31 "epoch_ms=$e0" $state
 fi
+# Borrowed up to the field's last millisecond while the clock is seconds
+# before it: a node id raised there keeps IDs above the old ones in that
+# millisecond but would repeat its (ms, sequence) slots, hence UUIDs, and
+# no later millisecond fits: refused with ERANGE, nothing changed.
+e=$(($(date +%s) * 1000 - 4294967296 + 6000))
+if load layout=32:0:0:1:1 max_borrow_ms=5000 "epoch_ms=$e"; then
+	lastms=$((e + 4294967295))
+	i=0
+	# 2 IDs a millisecond: each read borrows up to 512 ms, then as far as
+	# the borrow limit lets it, until the field's last millisecond.
+	while [ $i -lt 400 ] && [ "$(cat $SYS/floor_ms)" != "$lastms" ]; do
+		"$T/flakeid_read" 1024 >/dev/null
+		i=$((i + 1))
+	done
+	before=$(($(date +%s) * 1000))
+	! echo 1 >$SYS/machine_id 2>/tmp/exh.err && [ "$(cat $SYS/machine_id)" = 0 ] &&
+		grep -q "out of range" /tmp/exh.err
+	rc=$?
+	after=$(($(date +%s) * 1000))
+	[ "$(cat $SYS/floor_ms)" = "$lastms" ] && [ $((after + 1000)) -le "$lastms" ]
+	tap $? "borrowed to the last millisecond ($lastms), clock at $before..$after: setup"
+	tap $rc "borrowed to the last millisecond: machine_id 1 refused with ERANGE, nothing changed ($(cat /tmp/exh.err))"
+	unload
+else
+	not_ok "insmod layout=32:0:0:1:1 max_borrow_ms=5000 epoch_ms=$e ($(tr "\n" " " </tmp/insmod.err))"
+fi
 if exhaust 32:0:0:0:31; then
 	last=$(cat /tmp/exh.last)
 	state=$(cat $SYS/floor_state)

@@ -194,7 +194,8 @@ struct flakeid_config {
  * order); a file's UUIDs and its 64-bit IDs are ordered separately.
  *
  * Fields (RFC 9562 section 5.7 and section 6.2, Method 1):
- *   unix_ts_ms  48 bits  the ID clock, Unix milliseconds
+ *   unix_ts_ms  48 bits  the granted millisecond, Unix ms (the ID clock,
+ *                        or ahead of it by up to max_borrow_ms)
  *   ver          4 bits  7
  *   rand_a      12 bits  counter bits 41..30
  *   var          2 bits  0b10
