@@ -24,6 +24,8 @@ static_assert(sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
 static_assert(sizeof(struct flakeid_uuid7_batch) ==
 	      FLAKEID_UUID7_BATCH_SIZE_VER0);
 
+static struct miscdevice flakeid_uuid_misc;
+
 static int flakeid_dev_open(struct inode *inode, struct file *file)
 {
 	struct flakeid_file *ff;
@@ -57,36 +59,44 @@ static bool flakeid_nonblock(struct file *file, int iocb_flags)
 	return (file->f_flags & O_NONBLOCK) || (iocb_flags & IOCB_NOWAIT);
 }
 
-/* IDs a read of @len bytes asks for; 0 for 1..7 bytes (EINVAL). */
-static size_t flakeid_read_count(size_t len)
+/* A file opened through /dev/flakeid-uuid7 reads UUIDs, else IDs. */
+static bool flakeid_reads_uuids(struct file *file)
 {
-	return min_t(size_t, len / sizeof(u64), FLAKEID_BATCH_MAX);
+	return iminor(file_inode(file)) == flakeid_uuid_misc.minor;
 }
 
-static ssize_t flakeid_read_ids(struct file *file, struct flakeid_sink *sink,
-				size_t len, bool nonblock)
+/*
+ * A read of @len bytes: as many whole IDs (8 bytes) or UUIDs (16) as fit,
+ * at most FLAKEID_BATCH_MAX; less than one is EINVAL.
+ */
+static ssize_t flakeid_read_items(struct file *file, struct flakeid_sink *sink,
+				  size_t len, bool nonblock)
 {
+	size_t size;
 	ssize_t ret;
 
+	sink->uuid = flakeid_reads_uuids(file);
+	size = sink->uuid ? FLAKEID_UUID7_SIZE : sizeof(u64);
 	if (!len)
 		return 0;
-	if (len < sizeof(u64))
+	if (len < size)
 		return -EINVAL;
 	ret = flakeid_gen_issue(file->private_data, sink,
-				flakeid_read_count(len), nonblock);
-	return ret < 0 ? ret : ret * sizeof(u64);
+				min_t(size_t, len / size, FLAKEID_BATCH_MAX),
+				nonblock);
+	return ret < 0 ? ret : ret * size;
 }
 
 /* read(2): the common case, written straight to the user's buffer. */
 static ssize_t flakeid_dev_read(struct file *file, char __user *buf,
 				size_t len, loff_t *ppos)
 {
-	struct flakeid_sink sink = { .ubuf = (u64 __user *)buf };
+	struct flakeid_sink sink = { .ubuf = buf };
 
 	/* Refuse a bad buffer before any ID is spent on it. */
 	if (!access_ok(buf, len))
 		return -EFAULT;
-	return flakeid_read_ids(file, &sink, len, flakeid_nonblock(file, 0));
+	return flakeid_read_items(file, &sink, len, flakeid_nonblock(file, 0));
 }
 
 /* readv(2), preadv2(RWF_NOWAIT), io_uring: any iov_iter. */
@@ -94,48 +104,7 @@ static ssize_t flakeid_dev_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct flakeid_sink sink = { .iter = to };
 
-	return flakeid_read_ids(iocb->ki_filp, &sink, iov_iter_count(to),
-				flakeid_nonblock(iocb->ki_filp,
-						 iocb->ki_flags));
-}
-
-/* UUIDs a read of @len bytes asks for; 0 for 1..15 bytes (EINVAL). */
-static size_t flakeid_uuid_read_count(size_t len)
-{
-	return min_t(size_t, len / FLAKEID_UUID7_SIZE, FLAKEID_BATCH_MAX);
-}
-
-static ssize_t flakeid_read_uuids(struct file *file, struct flakeid_sink *sink,
-				  size_t len, bool nonblock)
-{
-	ssize_t ret;
-
-	if (!len)
-		return 0;
-	if (len < FLAKEID_UUID7_SIZE)
-		return -EINVAL;
-	sink->uuid = true;
-	ret = flakeid_gen_issue(file->private_data, sink,
-				flakeid_uuid_read_count(len), nonblock);
-	return ret < 0 ? ret : ret * FLAKEID_UUID7_SIZE;
-}
-
-static ssize_t flakeid_uuid_dev_read(struct file *file, char __user *buf,
-				     size_t len, loff_t *ppos)
-{
-	struct flakeid_sink sink = { .ubuf = buf };
-
-	if (!access_ok(buf, len))
-		return -EFAULT;
-	return flakeid_read_uuids(file, &sink, len, flakeid_nonblock(file, 0));
-}
-
-static ssize_t flakeid_uuid_dev_read_iter(struct kiocb *iocb,
-					  struct iov_iter *to)
-{
-	struct flakeid_sink sink = { .iter = to };
-
-	return flakeid_read_uuids(iocb->ki_filp, &sink, iov_iter_count(to),
+	return flakeid_read_items(iocb->ki_filp, &sink, iov_iter_count(to),
 				  flakeid_nonblock(iocb->ki_filp,
 						   iocb->ki_flags));
 }
@@ -147,60 +116,52 @@ union flakeid_ucmd {
 	struct flakeid_uuid7_batch uuid7_batch;
 };
 
-static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
+/*
+ * The two batch ioctls, whose structs agree member for member: *@count
+ * IDs, or UUIDs, to the user array at @uptr.
+ */
+static int flakeid_batch_issue(struct file *file, u32 flags, u64 reserved,
+			       u64 *count, u64 uptr, bool uuid)
 {
-	struct flakeid_batch *b = &u->batch;
-	struct flakeid_sink sink = { .ubuf = u64_to_user_ptr(b->ids) };
-	size_t bytes;
+	struct flakeid_sink sink = { .ubuf = u64_to_user_ptr(uptr),
+				     .uuid = uuid };
+	size_t size = uuid ? FLAKEID_UUID7_SIZE : sizeof(u64), bytes;
 	ssize_t ret;
 
-	if (b->flags & ~FLAKEID_BATCH_NONBLOCK || b->reserved)
+	if (flags & ~FLAKEID_BATCH_NONBLOCK || reserved)
 		return -EINVAL;
-	if (b->count > FLAKEID_BATCH_MAX)
+	if (*count > FLAKEID_BATCH_MAX)
 		return -EINVAL;
-	if (!b->count)
+	if (!*count)
 		return 0;
-	if (check_mul_overflow((size_t)b->count, sizeof(u64), &bytes))
+	if (check_mul_overflow((size_t)*count, size, &bytes))
 		return -EINVAL;
 
 	if (!access_ok(sink.ubuf, bytes))
 		return -EFAULT;
-	ret = flakeid_gen_issue(file->private_data, &sink, b->count,
+	ret = flakeid_gen_issue(file->private_data, &sink, *count,
 				flakeid_nonblock(file, 0) ||
-				(b->flags & FLAKEID_BATCH_NONBLOCK));
+				(flags & FLAKEID_BATCH_NONBLOCK));
 	if (ret < 0)
 		return ret;
-	b->count = ret;
+	*count = ret;
 	return 0;
+}
+
+static int flakeid_ioc_batch(struct file *file, union flakeid_ucmd *u)
+{
+	struct flakeid_batch *b = &u->batch;
+
+	return flakeid_batch_issue(file, b->flags, b->reserved, &b->count,
+				   b->ids, false);
 }
 
 static int flakeid_ioc_uuid7_batch(struct file *file, union flakeid_ucmd *u)
 {
 	struct flakeid_uuid7_batch *b = &u->uuid7_batch;
-	struct flakeid_sink sink = { .ubuf = u64_to_user_ptr(b->uuids),
-				     .uuid = true };
-	size_t bytes;
-	ssize_t ret;
 
-	if (b->flags & ~FLAKEID_BATCH_NONBLOCK || b->reserved)
-		return -EINVAL;
-	if (b->count > FLAKEID_BATCH_MAX)
-		return -EINVAL;
-	if (!b->count)
-		return 0;
-	if (check_mul_overflow((size_t)b->count, (size_t)FLAKEID_UUID7_SIZE,
-			       &bytes))
-		return -EINVAL;
-
-	if (!access_ok(sink.ubuf, bytes))
-		return -EFAULT;
-	ret = flakeid_gen_issue(file->private_data, &sink, b->count,
-				flakeid_nonblock(file, 0) ||
-				(b->flags & FLAKEID_BATCH_NONBLOCK));
-	if (ret < 0)
-		return ret;
-	b->count = ret;
-	return 0;
+	return flakeid_batch_issue(file, b->flags, b->reserved, &b->count,
+				   b->uuids, true);
 }
 
 static int flakeid_ioc_decode(struct file *file, union flakeid_ucmd *u)
@@ -317,17 +278,6 @@ static const struct file_operations flakeid_fops = {
 	.compat_ioctl = compat_ptr_ioctl,
 };
 
-/* The same file but for read: UUIDs, 16 bytes each. */
-static const struct file_operations flakeid_uuid_fops = {
-	.owner = THIS_MODULE,
-	.open = flakeid_dev_open,
-	.release = flakeid_dev_release,
-	.read = flakeid_uuid_dev_read,
-	.read_iter = flakeid_uuid_dev_read_iter,
-	.unlocked_ioctl = flakeid_dev_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-};
-
 static struct miscdevice flakeid_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "flakeid",
@@ -339,7 +289,7 @@ static struct miscdevice flakeid_misc = {
 static struct miscdevice flakeid_uuid_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "flakeid-uuid7",
-	.fops = &flakeid_uuid_fops,
+	.fops = &flakeid_fops,
 	.mode = 0444,
 };
 
