@@ -283,18 +283,6 @@ static int restore_wall_clock(void)
 	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
 }
 
-static int step_wall_clock(int64_t ms)
-{
-	struct timespec t;
-	int64_t ns;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	ns = (int64_t)t.tv_nsec + (ms % 1000) * 1000000LL;
-	t.tv_sec += ms / 1000 + (ns < 0 ? -1 : ns / 1000000000LL);
-	t.tv_nsec = ((ns % 1000000000LL) + 1000000000LL) % 1000000000LL;
-	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
-}
-
 FIXTURE(stress) {
 	int fd;
 };
@@ -1131,7 +1119,7 @@ TEST_F_TIMEOUT(stress, clock_steps, 120)
 
 	for (s = 0; s < ARRAY_SIZE(back); s++) {
 		c0 = fl_sysfs_u64("clock_steps_back");
-		ret = step_wall_clock(-back[s]);
+		ret = fl_step_wall_clock(-back[s]);
 		if (ret == -EPERM)
 			SKIP(return, "cannot set the clock");
 		ASSERT_EQ(0, ret);
@@ -1163,7 +1151,7 @@ TEST_F_TIMEOUT(stress, clock_steps, 120)
 	EXPECT_LE(fl_now_ms(CLOCK_REALTIME) + 3590000, (int64_t)d.unix_ms);
 
 	/* Two hours forward: the ID clock follows the wall clock. */
-	ASSERT_EQ(0, step_wall_clock(2 * 3600000LL));
+	ASSERT_EQ(0, fl_step_wall_clock(2 * 3600000LL));
 	for (k = 0; k < 5; k++) {
 		n = timed_read(self->fd, ids, 64, &ms);
 		ASSERT_LT(0L, n);

@@ -3046,18 +3046,6 @@ TEST_F(uuid7, floor_keeps_order)
 	EXPECT_LT(x, fl_uuid_ms(&u));
 }
 
-static int step_clock_ms(int64_t ms)
-{
-	struct timespec t;
-	int64_t ns;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	ns = (int64_t)t.tv_nsec + (ms % 1000) * 1000000LL;
-	t.tv_sec += ms / 1000 + (ns < 0 ? -1 : ns / 1000000000LL);
-	t.tv_nsec = ((ns % 1000000000LL) + 1000000000LL) % 1000000000LL;
-	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
-}
-
 /* The wall clock stepped back: UUIDs go on above, the ID clock holds. */
 TEST_F(uuid7, clock_step_back_keeps_order)
 {
@@ -3070,13 +3058,13 @@ TEST_F(uuid7, clock_step_back_keeps_order)
 	ASSERT_EQ(64L, fl_uuid_read(self->fd, u, 64));
 	top = u[63];
 	for (i = 0; i < ARRAY_SIZE(steps); i++) {
-		ASSERT_EQ(0, step_clock_ms(steps[i]));
+		ASSERT_EQ(0, fl_step_wall_clock(steps[i]));
 		back += steps[i];
 		expect_above(_metadata, self->fd, &top, "clock step back");
 		ASSERT_EQ(64L, fl_uuid_batch(self->fd, u, 64, 0));
 		check_uuid_increasing(_metadata, u, 64, &top);
 	}
-	EXPECT_EQ(0, step_clock_ms(-back));
+	EXPECT_EQ(0, fl_step_wall_clock(-back));
 	expect_above(_metadata, self->fd, &top, "clock restored");
 }
 

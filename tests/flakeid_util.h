@@ -161,6 +161,19 @@ static inline int64_t fl_idclock_ms(void)
 	return fl_now_ms(CLOCK_REALTIME) + ahead;
 }
 
+/* Step the wall clock by @ms (either way); 0 or -errno. */
+static inline int fl_step_wall_clock(int64_t ms)
+{
+	struct timespec t;
+	int64_t ns;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	ns = (int64_t)t.tv_nsec + (ms % 1000) * 1000000LL;
+	t.tv_sec += ms / 1000 + (ns < 0 ? -1 : ns / 1000000000LL);
+	t.tv_nsec = ((ns % 1000000000LL) + 1000000000LL) % 1000000000LL;
+	return clock_settime(CLOCK_REALTIME, &t) ? -errno : 0;
+}
+
 static inline int fl_get_config(int fd, struct flakeid_config *c)
 {
 	memset(c, 0, sizeof(*c));
