@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The generator core: the ID clock, the shared sequence allocator, the
- * per-CPU blocks served from it, configuration changes, and the two things
- * a slot of a block becomes: a 64-bit ID or a UUIDv7.
+ * blocks served from it (per CPU, or per file for a file read on several
+ * CPUs), configuration changes, and the two things a slot of a block
+ * becomes: a 64-bit ID or a UUIDv7.
  *
  * Why no ID is ever issued twice
  * ------------------------------
@@ -18,16 +19,19 @@
  * after the new millisecond is known to fit the timestamp field, so it
  * always names a millisecond the configuration can stamp, and "the largest
  * ID granted" (the timestamp cur_ms, the sequence 2^S - 1) never wraps.  A
- * block is then consumed by its CPU alone: under that CPU's local_lock a
- * caller reserves a run of it and moves the block's cursor past the run,
- * so no sequence number of a block is used twice; the run is written out
- * after the lock is dropped, being the caller's alone.  A configuration change
+ * block is then consumed by its owner alone: a CPU, under that CPU's
+ * local_lock, or a file read on more than one CPU, under the file's lock.
+ * Under it a caller reserves a run of the block and moves the block's
+ * cursor past the run, so no sequence number of a block is used twice; the
+ * run is written out after the lock is dropped, being the caller's alone.
+ * A file's block is granted by the same flakeid_refill() as a CPU's, so
+ * nothing above depends on who owns a block.  A configuration change
  * moves the allocator to the first millisecond whose new IDs exceed every
  * ID the old configuration could have granted, and never to a millisecond
  * already granted in: where that one is cur_ms or earlier (new node bits
  * above the old ones keep the IDs above, the slots would repeat) cur_ms is
  * marked used up (next_seq = 2^S) and the next grant takes a later one.  It
- * bumps block_gen so that no CPU keeps serving a block granted before it.
+ * bumps block_gen so that no block granted before it is served again.
  * So within a load no (Unix ms, sequence) slot is granted twice, whatever
  * the configuration did: the invariant UUIDs rest on (below).  CPU hotplug
  * needs no callback: a block belongs to its CPU whether that CPU is online
@@ -37,10 +41,11 @@
  * Why IDs from one file increase
  * ------------------------------
  * A file remembers the largest ID it handed out, raised before the IDs are
- * copied.  A CPU whose next ID is not above it takes a fresh block, and a
- * fresh block lies above every ID granted before it, hence above the
- * file's last ID.  So a call returns IDs above those of every call on the
- * same file that completed before it began.
+ * copied.  A block whose next ID is not above it is not served from (a
+ * CPU's block: the file switches to a block of its own; the file's block:
+ * it is refilled), and a fresh block lies above every ID granted before
+ * it, hence above the file's last ID.  So a call returns IDs above those
+ * of every call on the same file that completed before it began.
  *
  * Why a floor carries over reloads and reconfigurations
  * -----------------------------------------------------
@@ -118,11 +123,12 @@
  *
  * Staleness and suspend
  * ---------------------
- * A block is served until local_clock() on its CPU says its millisecond is
- * over.  local_clock() stops across suspend on x86 while the ID clock jumps
- * forward with the wall clock on resume, so for at most one millisecond of
- * running time after a resume a CPU may serve IDs stamped with the
- * millisecond before the suspend.  They are still unique and in order;
+ * A block is served until its owner's clock says its millisecond is over:
+ * local_clock() on a CPU, CLOCK_MONOTONIC for a file's block.  Both stop
+ * across suspend on x86 while the ID clock jumps forward with the wall
+ * clock on resume, so for at most one millisecond of running time after a
+ * resume a block may serve IDs stamped with the millisecond before the
+ * suspend.  They are still unique and in order;
  * only their timestamp lags, by the length of the suspend.
  */
 
@@ -192,16 +198,10 @@ static struct flakeid_state flakeid_state = {
 	.until_wait_ms = FLAKEID_DEFAULT_UNTIL_WAIT_MS,
 };
 
+/* A CPU's block; its expires is on this CPU's local_clock(). */
 struct flakeid_pcpu {
 	local_lock_t lock;
-	u64 base;		/* timestamp and node bits of the block */
-	u64 ms;			/* its Unix ms */
-	u64 ctr_hi;		/* its UUID counter above the sequence */
-	u64 expires;		/* local_clock() at which the block is stale */
-	u64 next;		/* [next, end) is still free */
-	u64 end;
-	unsigned long block_gen;
-	u64 issued;
+	struct flakeid_block b;
 };
 
 /* Readers waiting at the ceiling for it to be raised. */
@@ -210,6 +210,9 @@ static DECLARE_WAIT_QUEUE_HEAD(flakeid_until_wq);
 static DEFINE_PER_CPU(struct flakeid_pcpu, flakeid_pcpu) = {
 	.lock = INIT_LOCAL_LOCK(lock),
 };
+
+/* IDs and UUIDs handed out on each CPU, through either kind of block. */
+static DEFINE_PER_CPU(u64, flakeid_issued);
 
 /* ---- the ID clock ---- */
 
@@ -298,12 +301,14 @@ struct flakeid_retry {
 };
 
 /*
- * Grant @pc up to @want sequence numbers.  Returns 0; -EAGAIN when the
- * borrow limit is reached; -EKEYEXPIRED when the millisecond to grant is
- * above the ceiling until_ms; -EOVERFLOW when the timestamp field is used
- * up.  @why says what to wait for.
+ * Grant @b up to @want sequence numbers; its expiry is set on
+ * CLOCK_MONOTONIC for a file's block (@shared), else on this CPU's
+ * local_clock().  Returns 0; -EAGAIN when the borrow limit is reached;
+ * -EKEYEXPIRED when the millisecond to grant is above the ceiling
+ * until_ms; -EOVERFLOW when the timestamp field is used up.  @why says
+ * what to wait for.
  */
-static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
+static int flakeid_refill(struct flakeid_block *b, u64 want, bool shared,
 			  struct flakeid_retry *why)
 {
 	struct flakeid_state *st = &flakeid_state;
@@ -347,14 +352,15 @@ static int flakeid_refill(struct flakeid_pcpu *pc, u64 want,
 	st->cur_ms = ms;
 
 	n = min(max_t(u64, want, st->block), seqs - seq);
-	pc->base = flakeid_layout_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
-	pc->ms = ms;
-	pc->ctr_hi = flakeid_uuid_seed_locked(ms);
+	b->base = flakeid_layout_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
+	b->ms = ms;
+	b->ctr_hi = flakeid_uuid_seed_locked(ms);
 	/* Serve it until the ID clock leaves its millisecond; see below. */
-	pc->expires = local_clock() + (ms + 1) * NSEC_PER_MSEC - now_ns;
-	pc->next = seq;
-	pc->end = seq + n;
-	pc->block_gen = st->block_gen;
+	b->expires = (shared ? ktime_get_ns() : local_clock()) +
+		     (ms + 1) * NSEC_PER_MSEC - now_ns;
+	b->next = seq;
+	b->end = seq + n;
+	b->block_gen = st->block_gen;
 	st->next_seq = seq + n;
 	atomic64_inc(&st->counters[FLAKEID_CNT_REFILLS]);
 
@@ -380,51 +386,97 @@ struct flakeid_last {
 	u64 seq;
 };
 
-/* Whether @pc's next slot is not above @last; then the block cannot serve. */
-static bool flakeid_pcpu_not_above(const struct flakeid_pcpu *pc,
-				   const struct flakeid_last *last)
+/* Whether @b's next slot is not above @last; then it cannot serve. */
+static bool flakeid_block_not_above(const struct flakeid_block *b,
+				    const struct flakeid_last *last)
 {
 	if (!last->uuid)
-		return (pc->base | pc->next) <= last->id;
-	return pc->ms < last->ms || (pc->ms == last->ms && pc->next <= last->seq);
+		return (b->base | b->next) <= last->id;
+	return b->ms < last->ms || (b->ms == last->ms && b->next <= last->seq);
+}
+
+/* Whether @b may serve at @now, on its owner's clock. */
+static bool flakeid_block_live(const struct flakeid_block *b, u64 now)
+{
+	return b->block_gen == READ_ONCE(flakeid_state.block_gen) &&
+	       b->next < b->end && now < b->expires;
+}
+
+/* Take up to @n consecutive slots of @b for the caller. */
+static void flakeid_block_take(struct flakeid_block *b,
+			       struct flakeid_range *r, u64 n)
+{
+	r->base = b->base;
+	r->ms = b->ms;
+	r->ctr_hi = b->ctr_hi;
+	r->first = b->next;
+	r->count = min(n, b->end - b->next);
+	b->next += r->count;
+	this_cpu_add(flakeid_issued, r->count);
 }
 
 /*
- * Take up to @n consecutive IDs from this CPU's block, all above @last,
- * refilling the block (asking for @want) when it cannot serve.  Runs with
- * the per-CPU lock held only for the bookkeeping: composing and copying
- * happen after, since the range belongs to the caller alone.
+ * flakeid_reserve() for a file read on more than one CPU: its own block,
+ * under its lock, stale on CLOCK_MONOTONIC, which every CPU reads alike.
  */
-static int flakeid_reserve(struct flakeid_range *r, u64 n, u64 want,
-			   const struct flakeid_last *last,
-			   struct flakeid_retry *why)
+static int flakeid_reserve_shared(struct flakeid_file *ff,
+				  struct flakeid_range *r, u64 n, u64 want,
+				  const struct flakeid_last *last,
+				  struct flakeid_retry *why)
 {
-	struct flakeid_pcpu *pc;
+	struct flakeid_block *b = &ff->block;
 	int ret = 0;
 
+	spin_lock(&ff->lock);
+	if (!flakeid_block_live(b, ktime_get_ns()) ||
+	    flakeid_block_not_above(b, last)) {
+		ret = flakeid_refill(b, want, true, why);
+		if (ret)
+			goto out_unlock;
+	}
+	flakeid_block_take(b, r, n);
+out_unlock:
+	spin_unlock(&ff->lock);
+	return ret;
+}
+
+/*
+ * Take up to @n consecutive IDs above @last for @ff, refilling the block
+ * (asking for @want) when it cannot serve.  The block is this CPU's, until
+ * the file is found read on another CPU too: this CPU's block is live but
+ * not above the file's last ID, which a later block, another CPU's, gave.
+ * Serving such a file from per-CPU blocks would take a new block on nearly
+ * every call; from then on it has a block of its own.  The owner's lock is
+ * held only for the bookkeeping: composing and copying happen after, since
+ * the range belongs to the caller alone.
+ */
+static int flakeid_reserve(struct flakeid_file *ff, struct flakeid_range *r,
+			   u64 n, u64 want, const struct flakeid_last *last,
+			   struct flakeid_retry *why)
+{
+	struct flakeid_block *b;
+	int ret = 0;
+
+	if (READ_ONCE(ff->shared))
+		return flakeid_reserve_shared(ff, r, n, want, last, why);
 	local_lock(&flakeid_pcpu.lock);
-	pc = this_cpu_ptr(&flakeid_pcpu);
+	b = &this_cpu_ptr(&flakeid_pcpu)->b;
 	/*
 	 * A block is stale once its millisecond is over.  That is timed with
 	 * this CPU's local_clock(), which is cheap where reading the ID clock
 	 * may be slow (an HPET clocksource costs a bus read), and consistent
 	 * because the block is set and checked on this CPU only.
 	 */
-	if (pc->block_gen != READ_ONCE(flakeid_state.block_gen) || pc->next >= pc->end ||
-	    local_clock() >= pc->expires || flakeid_pcpu_not_above(pc, last)) {
-		ret = flakeid_refill(pc, want, why);
+	if (!flakeid_block_live(b, local_clock())) {
+		ret = flakeid_refill(b, want, false, why);
 		if (ret)
 			goto out_unlock;
+	} else if (flakeid_block_not_above(b, last)) {
+		local_unlock(&flakeid_pcpu.lock);
+		WRITE_ONCE(ff->shared, true);
+		return flakeid_reserve_shared(ff, r, n, want, last, why);
 	}
-
-	r->base = pc->base;
-	r->ms = pc->ms;
-	r->ctr_hi = pc->ctr_hi;
-	r->first = pc->next;
-	r->count = min(n, pc->end - pc->next);
-	pc->next += r->count;
-	WRITE_ONCE(pc->issued, pc->issued + r->count);
-
+	flakeid_block_take(b, r, n);
 out_unlock:
 	local_unlock(&flakeid_pcpu.lock);
 	return ret;
@@ -433,9 +485,11 @@ out_unlock:
 void flakeid_gen_file_init(struct flakeid_file *ff)
 {
 	atomic64_set(&ff->last, 0);
-	spin_lock_init(&ff->uuid_lock);
+	spin_lock_init(&ff->lock);
 	ff->uuid_ms = 0;
 	ff->uuid_seq = 0;
+	ff->shared = false;
+	memset(&ff->block, 0, sizeof(ff->block));
 }
 
 static void flakeid_file_last(struct flakeid_file *ff, bool uuid,
@@ -446,10 +500,10 @@ static void flakeid_file_last(struct flakeid_file *ff, bool uuid,
 		last->id = atomic64_read(&ff->last);
 		return;
 	}
-	spin_lock(&ff->uuid_lock);
+	spin_lock(&ff->lock);
 	last->ms = ff->uuid_ms;
 	last->seq = ff->uuid_seq;
-	spin_unlock(&ff->uuid_lock);
+	spin_unlock(&ff->lock);
 }
 
 /* Record @id as the file's largest; IDs are compared unsigned. */
@@ -467,12 +521,12 @@ static void flakeid_file_advance(struct flakeid_file *ff, u64 id)
 static void flakeid_file_advance_uuid(struct flakeid_file *ff, u64 ms,
 				      u64 seq)
 {
-	spin_lock(&ff->uuid_lock);
+	spin_lock(&ff->lock);
 	if (ms > ff->uuid_ms || (ms == ff->uuid_ms && seq > ff->uuid_seq)) {
 		ff->uuid_ms = ms;
 		ff->uuid_seq = seq;
 	}
-	spin_unlock(&ff->uuid_lock);
+	spin_unlock(&ff->lock);
 }
 
 /*
@@ -682,8 +736,9 @@ ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 
 	while (done < count) {
 		flakeid_file_last(ff, sink->uuid, &last);
-		ret = flakeid_reserve(&r, min_t(u64, count - done,
-						FLAKEID_RESERVE_MAX),
+		ret = flakeid_reserve(ff, &r,
+				      min_t(u64, count - done,
+					    FLAKEID_RESERVE_MAX),
 				      count - done, &last, &why);
 		if (ret == -EAGAIN) {
 			if (done || nonblock)
@@ -745,7 +800,7 @@ u64 flakeid_gen_ids_issued(void)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		sum += READ_ONCE(per_cpu_ptr(&flakeid_pcpu, cpu)->issued);
+		sum += READ_ONCE(*per_cpu_ptr(&flakeid_issued, cpu));
 	return sum;
 }
 

@@ -31,16 +31,35 @@ struct flakeid_floor {
 };
 
 /*
+ * A run of sequence numbers of one millisecond, granted by the shared
+ * allocator and then consumed by its owner alone: a CPU, or a file read on
+ * more than one CPU.
+ */
+struct flakeid_block {
+	u64 base;		/* timestamp and node bits */
+	u64 ms;			/* its Unix ms */
+	u64 ctr_hi;		/* its UUID counter above the sequence */
+	u64 expires;		/* when it is stale, on its owner's clock */
+	u64 next;		/* [next, end) is still free */
+	u64 end;
+	unsigned long block_gen;
+};
+
+/*
  * Per open file: the largest ID handed out through it, and apart from it
  * the largest (Unix ms, sequence) slot handed out as a UUID.  The slot is
  * 80 bits wide (a 48-bit ms, a sequence of up to 32 bits), too wide for
- * one atomic, so uuid_lock guards the pair.
+ * one atomic, so lock guards the pair.  A file found read on more than one
+ * CPU is served from a block of its own from then on (shared), under the
+ * same lock.
  */
 struct flakeid_file {
 	atomic64_t last;
-	spinlock_t uuid_lock;		/* protects uuid_ms and uuid_seq */
+	spinlock_t lock;		/* protects uuid_*, block */
 	u64 uuid_ms;
 	u64 uuid_seq;
+	bool shared;			/* set once, never cleared */
+	struct flakeid_block block;
 };
 
 /*
