@@ -14,8 +14,19 @@
  * Lines (stdout, one write(2) each):
  *   I PHASE N R1 R2 MONO_MS VM_FORKS ID...   a batch read
  *   E PHASE N R1 R2 MONO_MS VM_FORKS ERRNO   a read that failed
- * Exit: 0 all batches read, 4 a read failed with EKEYEXPIRED (fenced),
- * 1 any other failure.
+ *
+ *   flakeid_vmfork uuid DURATION_MS
+ *
+ * reads one UUIDv7 at a time from /dev/flakeid-uuid7 for DURATION_MS and
+ * prints the first of each millisecond, the part the module composes
+ * (unix_ts_ms, version, counter, variant: the first 12 bytes, in hex):
+ *   U UNIX_MS HEX24
+ * Copies that run at once share milliseconds; each millisecond's first
+ * UUID has sequence 0, so copies sharing the UUID seed key print the same
+ * HEX24 for a shared millisecond.
+ *
+ * Exit: 0 all batches read (all UUIDs read), 4 a read failed with
+ * EKEYEXPIRED (fenced), 1 any other failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +118,40 @@ static int emit(const char *line, size_t len)
 	return 0;
 }
 
+static int uuid_run(long duration_ms)
+{
+	unsigned long long end = mono_ms() + duration_ms, last_ms = 0, ms;
+	unsigned char u[16];
+	char line[64];
+	size_t len;
+	int fd, i;
+
+	fd = open("/dev/flakeid-uuid7", O_RDONLY);
+	if (fd < 0) {
+		perror("flakeid_vmfork: /dev/flakeid-uuid7");
+		return 1;
+	}
+	while (mono_ms() < end) {
+		if (read(fd, u, sizeof(u)) != sizeof(u)) {
+			perror("flakeid_vmfork: read /dev/flakeid-uuid7");
+			return errno == EKEYEXPIRED ? 4 : 1;
+		}
+		for (ms = 0, i = 0; i < 6; i++)
+			ms = ms << 8 | u[i];
+		if (ms == last_ms)
+			continue;
+		last_ms = ms;
+		len = snprintf(line, sizeof(line), "U %llu ", ms);
+		for (i = 0; i < 12; i++)
+			len += snprintf(line + len, sizeof(line) - len, "%02x",
+					u[i]);
+		line[len++] = '\n';
+		if (emit(line, len))
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char line[MAX_BATCH * 22 + 256];
@@ -114,8 +159,11 @@ int main(int argc, char **argv)
 	long batches, per, interval, b;
 	int fd, rr, phase;
 
+	if (argc == 3 && !strcmp(argv[1], "uuid"))
+		return uuid_run(atol(argv[2]));
 	if (argc != 5) {
-		fprintf(stderr, "usage: flakeid_vmfork PHASE BATCHES IDS_PER_BATCH INTERVAL_MS\n");
+		fprintf(stderr, "usage: flakeid_vmfork PHASE BATCHES IDS_PER_BATCH INTERVAL_MS\n"
+			"       flakeid_vmfork uuid DURATION_MS\n");
 		return 1;
 	}
 	phase = atoi(argv[1]);

@@ -8,7 +8,8 @@
 #                          floor the host put in fw_cfg, writes until_ms=none
 #                          and issues again (phase 2)
 #   flakeid_vmfork=loadvm  issue IDs while the host runs savevm and loadvm
-# Lines: "I ..."/"E ..." from flakeid_vmfork (one per batch), "V WHAT k=v..."
+# Lines: "I ..."/"E ..." from flakeid_vmfork (one per batch), "U ..." (the
+# first UUID of each millisecond, after the IDs), "V WHAT k=v..."
 # for the state, "# ..." notes.
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
 SYS=/sys/class/misc/flakeid
@@ -75,6 +76,8 @@ fork)
 	# Phase 2: 40 batches of 16.
 	"$T/flakeid_vmfork" 2 40 16 50
 	rc=$?
+	# UUIDs for 1.5 s: copies running at once share milliseconds.
+	"$T/flakeid_vmfork" uuid 1500 || rc=$?
 	state end
 	[ "$rc" = 0 ]
 	;;

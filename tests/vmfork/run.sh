@@ -22,7 +22,11 @@
 #     text as A's (each line carries a host RDRAND value drawn before and one
 #     after its read, see flakeid_vmfork.c), so `sort -u` on whole lines
 #     drops those repeats and keeps every ID issued after the snapshot.
-#  5. Negative control: savevm and loadvm in one QEMU process keep the
+#  5. UUIDs read by the restore and the clones after their fences (1.5 s
+#     each, the first of every millisecond printed): none shares its
+#     unix_ts_ms and counter with another copy's, though the clones read in
+#     the same milliseconds.
+#  6. Negative control: savevm and loadvm in one QEMU process keep the
 #     generation ID: vm_forks stays 0 (not detected, by design).
 # The window (IDs a copy returned after it resumed, before the fence) must
 # be empty.  TAP lines, then "N passed, N failed".  Files in
@@ -301,6 +305,26 @@ for c in 2 3; do
 	reissued "c$c" "$c" 0 && [ "$rc" = 0 ]
 	tap $? "clone $c: with machine_id $c and until_ms=none, issued 640 IDs, all with machine_id $c"
 done
+
+# --- UUIDs across the copies ------------------------------------------------------
+# Each copy printed the first UUID of every millisecond of 1.5 s of reads
+# (sequence 0).  A copy draws its own UUID seed key when its fence is
+# lifted, mixed with its own generation ID, so no (unix_ts_ms, counter)
+# may turn up in two copies; copies still sharing the key at load would
+# print the same one for every millisecond they share.  The clones run at
+# once from the same saved clock, so they share most of theirs.
+for c in r c2 c3; do
+	awk -v c="$c" '$1 == "U" { print $2, $3, c }' "$OUT/$c.txt"
+done | sort -u >"$OUT/uuids"
+for c in r c2 c3; do
+	awk -v c="$c" '$3 == c { print $1 }' "$OUT/uuids" >"$OUT/$c.uuid-ms"
+done
+shared_ms=$(comm -12 "$OUT/c2.uuid-ms" "$OUT/c3.uuid-ms" | wc -l)
+udups=$(cut -d" " -f2 "$OUT/uuids" | sort | uniq -d | wc -l)
+nu=$(wc -l <"$OUT/uuids")
+[ "$udups" = 0 ] && [ "$shared_ms" -ge 100 ] &&
+	[ "$(wc -l <"$OUT/r.uuid-ms")" -ge 100 ]
+tap $? "UUIDs after the fence: $udups of $nu first-of-the-millisecond UUIDs share unix_ts_ms and counter with another copy's (want 0; the clones share $shared_ms milliseconds)"
 
 # --- no ID twice ------------------------------------------------------------------
 # Whole lines first: a copy's repeat of a line A printed goes; IDs issued
