@@ -18,19 +18,26 @@
  * returns larger IDs. */
 #define TCACHE_ENTRIES	4
 
+/* No check vouches for the block: a value CLOCK_REALTIME_COARSE never
+ * reads (the kernel keeps the wall clock below 2^63 ns). */
+#define REAL_NONE	UINT64_MAX
+
+/* What flakeid_next()'s hot path reads comes first, in one cache line. */
 struct tcache {
 	struct tcache *next;
 	uint64_t cache_id;	/* the struct flakeid setting it belongs to */
+	uint64_t real_seen;	/* CLOCK_REALTIME_COARSE at the last check
+				 * that found the block fresh by the coarse
+				 * test, see flakeid_next(); REAL_NONE: none */
+	size_t pos, n;
+	uint64_t *ids;
+	size_t cap;
 	uint64_t fill_ns;	/* CLOCK_MONOTONIC before the fetch */
 	int64_t wall_offset;	/* real-time minus monotonic, before it */
 	uint64_t max_age_ns;
 	uint64_t coarse_ok;	/* CLOCK_MONOTONIC_COARSE up to which the
 				 * block is surely fresh; 0: never */
-	uint64_t real_ok;	/* the same for CLOCK_REALTIME_COARSE: coarse_ok
-				 * plus wall_offset; 0: never */
-	size_t pos, n, cap;
-	uint64_t *ids;
-};
+} __attribute__((aligned(64)));
 
 /* initial-exec: a plain %fs access on the hot path, no __tls_get_addr. */
 static __thread struct tcache *tls_head
@@ -46,8 +53,8 @@ static clockid_t offset_real = CLOCK_REALTIME;
 static _Atomic uint64_t next_cache_id = 1;
 /*
  * The vDSO's own entry where it is found (set once, before any handle's
- * cache is on): a cached ID costs two clock reads, and the C library's
- * wrapper around each is a good part of that.
+ * cache is on): a cached ID costs one clock read, and the C library's
+ * wrapper around it is a good part of that.
  */
 static flakeid__gettime_fn gettime = clock_gettime;
 
@@ -99,6 +106,7 @@ static void forget_in_child(void)
 	for (c = tls_head; c; c = c->next) {
 		c->cache_id = 0;
 		c->pos = c->n = 0;
+		c->real_seen = REAL_NONE;
 	}
 }
 
@@ -152,6 +160,21 @@ static int64_t offset_at_fill(void)
 	uint64_t real = clock_ns(offset_real);
 
 	return (int64_t)(real - clock_ns(offset_mono));
+}
+
+/*
+ * The same with the coarse pair, read real, monotonic, real: the
+ * monotonic reading is also the block's coarse start (*mono), and when
+ * both real-time readings agree no tick ran between them, the pair is
+ * exact and *seen is the real-time reading (see flakeid_next()).
+ */
+static int64_t offset_at_fill_coarse(uint64_t *mono, uint64_t *seen)
+{
+	uint64_t real = clock_ns(CLOCK_REALTIME_COARSE);
+
+	*mono = clock_ns(CLOCK_MONOTONIC_COARSE);
+	*seen = clock_ns(CLOCK_REALTIME_COARSE) == real ? real : REAL_NONE;
+	return (int64_t)(real - *mono);
 }
 
 static void setup(void)
@@ -218,35 +241,52 @@ static struct tcache *new_entry(void)
 		c = *pp;
 		*pp = c->next;
 	} else {
-		c = calloc(1, sizeof(*c));
+		c = aligned_alloc(_Alignof(struct tcache), sizeof(*c));
 		if (!c)
 			return NULL;
+		memset(c, 0, sizeof(*c));
 		if (!tls_head)
 			pthread_setspecific(exit_key, (void *)1);
 	}
 	c->cache_id = 0;
 	c->pos = c->n = 0;
+	c->real_seen = REAL_NONE;
 	c->next = tls_head;
 	tls_head = c;
 	return c;
 }
 
-static int fresh(const struct tcache *c)
+/*
+ * The full check, once per tick per thread (flakeid_next() serves the
+ * rest).  With the coarse pair it reads real, monotonic, real: the test
+ * itself uses the last two, monotonic first as always (see
+ * offset_at_fill()); equal real-time readings before and after the
+ * monotonic one mean no tick ran in between, so the pair is exact and the
+ * verdict may be remembered in real_seen.  The precise clock's verdict
+ * never is.
+ */
+static int fresh(struct tcache *c)
 {
-	uint64_t mono, ahead;
+	uint64_t mono, real, real0 = REAL_NONE, ahead;
 	int64_t moved;
 
+	c->real_seen = REAL_NONE;
 	if (c->pos >= c->n)
 		return 0;
-	/* Monotonic first, see offset_at_fill(). */
+	if (c->coarse_ok && offset_real == CLOCK_REALTIME_COARSE)
+		real0 = clock_ns(CLOCK_REALTIME_COARSE);
 	mono = clock_ns(offset_mono);
-	moved = (int64_t)(clock_ns(offset_real) - mono) - c->wall_offset;
+	real = clock_ns(offset_real);
+	moved = (int64_t)(real - mono) - c->wall_offset;
 	ahead = moved > 0 ? (uint64_t)moved : 0;
 	if (ahead >= c->max_age_ns)
 		return 0;
 	/* mono is the coarse clock here, or the precise one, never behind it. */
-	if (c->coarse_ok && mono + ahead <= c->coarse_ok)
+	if (c->coarse_ok && mono + ahead <= c->coarse_ok) {
+		if (real0 == real)
+			c->real_seen = real;
 		return 1;
+	}
 	return now_ns() - c->fill_ns + ahead < c->max_age_ns;
 }
 
@@ -255,7 +295,7 @@ static __attribute__((noinline)) int refill_next(struct flakeid *h,
 {
 	struct tcache *c = find_entry(cid);
 	size_t block, got = 0;
-	uint64_t t0, coarse;
+	uint64_t t0, coarse, seen = REAL_NONE;
 	int64_t offset;
 	int ret;
 
@@ -280,8 +320,12 @@ static __attribute__((noinline)) int refill_next(struct flakeid *h,
 	}
 	/* Taken before the fetch: no ID in the block was issued earlier,
 	 * and a step during the fetch counts against the block. */
-	offset = offset_at_fill();
-	coarse = coarse_lag_ns ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
+	if (offset_mono == CLOCK_MONOTONIC_COARSE) {
+		offset = offset_at_fill_coarse(&coarse, &seen);
+	} else {
+		offset = offset_at_fill();
+		coarse = coarse_lag_ns ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
+	}
 	t0 = now_ns();
 	ret = flakeid__fetch(h, c->ids, block, &got);
 	if (ret)
@@ -293,11 +337,11 @@ static __attribute__((noinline)) int refill_next(struct flakeid *h,
 					     memory_order_relaxed);
 	c->coarse_ok = coarse && c->max_age_ns > coarse_lag_ns ?
 		coarse + c->max_age_ns - coarse_lag_ns : 0;
-	c->real_ok = 0;
-	/* flakeid_next()'s hot path needs the coarse pair. */
-	if (c->coarse_ok && offset_mono == CLOCK_MONOTONIC_COARSE &&
-	    offset > 0 && (uint64_t)offset < UINT64_MAX - c->coarse_ok)
-		c->real_ok = c->coarse_ok + (uint64_t)offset;
+	/*
+	 * At the exact pair (coarse, seen) the block passes fresh()'s coarse
+	 * test: no step since the fill (ahead 0) and coarse <= coarse_ok.
+	 */
+	c->real_seen = c->coarse_ok ? seen : REAL_NONE;
 	c->n = got;
 	c->pos = 1;
 	*id = c->ids[0];
@@ -316,38 +360,54 @@ static __attribute__((noinline)) int next_slow(struct flakeid *h,
 }
 
 /*
- * Here rather than in device.c so the cached path is one function.  Its
- * test is fresh()'s coarse one rearranged: mono + ahead <= coarse_ok is
- * mono <= coarse_ok and real - wall_offset <= coarse_ok (ahead is then
- * below max_age too, as mono never goes below the fill's coarse read).
+ * Here rather than in device.c so the cached path is one function, and it
+ * reads one clock, CLOCK_REALTIME_COARSE: a call is served when that
+ * reads exactly real_seen, the value it read at the last full check that
+ * found the block fresh by the coarse test (fresh(), or the fill).
+ *
+ * Why that is enough: the vDSO's two coarse clocks are always written
+ * together, under one seqcount, from one timekeeper state
+ * (update_vsyscall()).  CLOCK_REALTIME_COARSE is the kernel's xtime cut to
+ * the nanosecond; CLOCK_MONOTONIC_COARSE is that same value plus
+ * wall_to_monotonic.  A timekeeping tick (or an NTP frequency change, or a
+ * new clocksource) advances xtime and leaves wall_to_monotonic alone, so
+ * it moves both clocks by the same amount.  Only a step (settimeofday(), clock_settime(),
+ * ADJ_SETOFFSET, a leap second, a resume from suspend) changes
+ * wall_to_monotonic, and it gives xtime a new value at the same time.  So
+ * a real-time reading equal to real_seen means xtime is what it was at the
+ * check and, no step having happened, so is wall_to_monotonic: the
+ * monotonic clock reads what it read then, and fresh() would reach the
+ * same verdict now from the same two values.  The check records real_seen
+ * only when the real-time clock read the same before and after its
+ * monotonic read, so the pair it tested came from one state.
+ *
+ * The one case this does not cover: a step that brings the real-time
+ * clock back to exactly real_seen, to the nanosecond (a clock_settime() to
+ * that very value, or a step back that later ticks land on it exactly).
+ * The block is then served, whatever its age, until the next tick moves
+ * the clock again.
+ *
  * Anything else, the precise clock included, is next_slow()'s.  Under
- * emulation the two vDSO calls are most of the cost.
+ * emulation the vDSO call is most of the cost.
  */
 int flakeid_next(struct flakeid *h, uint64_t *id)
 {
-	struct timespec mono, real;
+	struct timespec real;
 	struct tcache *c;
 	uint64_t cid;
 
 	if (!h || !id)
 		return -EINVAL;
-	c = tls_head;
-	/* No cache, or a block the coarse test cannot serve: no clock here. */
-	if (!atomic_load_explicit(&h->cache_id, memory_order_relaxed) ||
-	    !c || !c->real_ok)
+	/* No cache: no clock here. */
+	if (!atomic_load_explicit(&h->cache_id, memory_order_relaxed))
 		return next_slow(h, id);
-	/*
-	 * The clocks first, so only h and id live across the calls.
-	 * Monotonic first, see offset_at_fill().
-	 */
-	gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	/* The clock first, so only h and id live across the call. */
 	gettime(CLOCK_REALTIME_COARSE, &real);
 	cid = atomic_load_explicit(&h->cache_id, memory_order_acquire);
 	c = tls_head;
 	/* cid 0 (the cache turned off since) never matches a filled entry. */
-	if (__builtin_expect(c->cache_id == cid && c->pos < c->n &&
-			     ts_ns(&mono) <= c->coarse_ok &&
-			     ts_ns(&real) <= c->real_ok, 1)) {
+	if (__builtin_expect(c && c->cache_id == cid && c->pos < c->n &&
+			     ts_ns(&real) == c->real_seen, 1)) {
 		*id = c->ids[c->pos++];
 		return 0;
 	}
