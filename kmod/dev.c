@@ -7,6 +7,7 @@
 
 #include <linux/compat.h>
 #include <linux/fs.h>
+#include <linux/log2.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
@@ -23,6 +24,8 @@ static_assert(sizeof(struct flakeid_decode) == FLAKEID_DECODE_SIZE_VER0);
 static_assert(sizeof(struct flakeid_config) == FLAKEID_CONFIG_SIZE_VER0);
 static_assert(sizeof(struct flakeid_uuid7_batch) ==
 	      FLAKEID_UUID7_BATCH_SIZE_VER0);
+/* flakeid_read_items() counts items by shifting. */
+static_assert(FLAKEID_UUID7_SIZE == 1 << ilog2(FLAKEID_UUID7_SIZE));
 
 static struct miscdevice flakeid_uuid_misc;
 
@@ -72,19 +75,20 @@ static bool flakeid_reads_uuids(struct file *file)
 static ssize_t flakeid_read_items(struct file *file, struct flakeid_sink *sink,
 				  size_t len, bool nonblock)
 {
-	size_t size;
+	unsigned int shift;
 	ssize_t ret;
 
 	sink->uuid = flakeid_reads_uuids(file);
-	size = sink->uuid ? FLAKEID_UUID7_SIZE : sizeof(u64);
+	/* A shift, not a 64-bit division (a helper call under TCG). */
+	shift = sink->uuid ? ilog2(FLAKEID_UUID7_SIZE) : ilog2(sizeof(u64));
 	if (!len)
 		return 0;
-	if (len < size)
+	if (len >> shift == 0)
 		return -EINVAL;
 	ret = flakeid_gen_issue(file->private_data, sink,
-				min_t(size_t, len / size, FLAKEID_BATCH_MAX),
+				min_t(size_t, len >> shift, FLAKEID_BATCH_MAX),
 				nonblock);
-	return ret < 0 ? ret : ret * size;
+	return ret < 0 ? ret : ret << shift;
 }
 
 /* read(2): the common case, written straight to the user's buffer. */

@@ -715,10 +715,16 @@ refused:
 ssize_t flakeid_gen_issue(struct flakeid_file *ff, struct flakeid_sink *sink,
 			  size_t count, bool nonblock)
 {
-	struct flakeid_vmgen gen0, gen1;
-	struct flakeid_retry why;
-	struct flakeid_range r;
-	struct flakeid_last last;
+	/*
+	 * Not zeroed (CONFIG_INIT_STACK_ALL_ZERO would, 18 stores per call):
+	 * each is written before it is read, gen0 and gen1 by a read that
+	 * returned true, r and last by the reserve, why by a failed grant and
+	 * read only after one; none is copied out.
+	 */
+	struct flakeid_vmgen gen0 __uninitialized, gen1 __uninitialized;
+	struct flakeid_retry why __uninitialized;
+	struct flakeid_range r __uninitialized;
+	struct flakeid_last last __uninitialized;
 	bool vmgen;
 	size_t done = 0;
 	u64 deadline = 0, copied;

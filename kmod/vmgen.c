@@ -16,20 +16,8 @@
 #include "gen.h"
 #include "vmgen.h"
 
-/* The 16-byte generation ID, mapped read-only; NULL when not found. */
-static const u64 *flakeid_vmgen_id;
-
-bool flakeid_vmgen_read(struct flakeid_vmgen *g)
-{
-	/* Pairs with the release in flakeid_vmgen_init(): vmgen_seen is set. */
-	const u64 *id = smp_load_acquire(&flakeid_vmgen_id);
-
-	if (!id)
-		return false;
-	g->lo = READ_ONCE(id[0]);
-	g->hi = READ_ONCE(id[1]);
-	return true;
-}
+/* Read by flakeid_vmgen_read() (vmgen.h); NULL when not found. */
+const u64 *flakeid_vmgen_id;
 
 #ifdef CONFIG_ACPI
 /* QEMU names the device QEMUVGID with this compatible ID; Hyper-V, VMGENCTR. */
