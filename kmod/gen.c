@@ -9,7 +9,7 @@
  * ------------------------------
  * Every ID is (timestamp, node bits, sequence) for a configuration.  The only
  * place that hands out sequence numbers is flakeid_refill(), under
- * flakeid_state.lock: it grants a CPU the range [next_seq, next_seq + n) of
+ * flakeid_state.lock: it grants a block the range [next_seq, next_seq + n) of
  * the millisecond cur_ms and moves next_seq past it.  cur_ms never goes
  * back (every assignment is to a larger value), and next_seq only restarts
  * at 0 when cur_ms moves forward; elsewhere it is only set to 2^S, which
@@ -63,7 +63,7 @@
  * until_ms bounds every timestamp: flakeid_refill() refuses to grant a
  * millisecond above it, and a grant is the only way a timestamp enters a
  * block.  Lowering it (or fencing, until_ms = 0) voids every block under
- * the lock before the store returns, so from then on a CPU serves only
+ * the lock before the store returns, so from then on a block serves only
  * from a block granted under the new ceiling; a run reserved before the
  * store may still be copied out after it, as a read in flight at a
  * reconfiguration may.  The ceiling is a promise about timestamps, not
@@ -163,10 +163,12 @@
 #define FLAKEID_UUID_CHUNK	32
 /* From this many UUIDs on, one draw from the RNG for their random bits. */
 #define FLAKEID_UUID_DRAW_MIN	8
-/* Most IDs one caller takes under the per-CPU lock at a time. */
+/* Most IDs one caller takes under a block's lock at a time. */
 #define FLAKEID_RESERVE_MAX	1024
 /* Upper bound on the sequence numbers a CPU takes for itself at once. */
 #define FLAKEID_BLOCK_MAX	1024
+/* A file taking fewer in a millisecond goes back to CPUs' blocks. */
+#define FLAKEID_FILE_MIN_USE	16
 /* On unload, wait at most this long for the wall clock to pass the floor. */
 #define FLAKEID_EXIT_MAX_WAIT_MS	2000
 
@@ -301,18 +303,21 @@ struct flakeid_retry {
 };
 
 /*
- * Grant @b up to @want sequence numbers; its expiry is set on
- * CLOCK_MONOTONIC for a file's block (@shared), else on this CPU's
- * local_clock().  Returns 0; -EAGAIN when the borrow limit is reached;
- * -EKEYEXPIRED when the millisecond to grant is above the ceiling
- * until_ms; -EOVERFLOW when the timestamp field is used up.  @why says
- * what to wait for.
+ * Grant @b up to @want sequence numbers.  A CPU's block is the layout's
+ * block size at least and expires on this CPU's local_clock(); a file's
+ * block (@shared) is sized by demand, twice what the file took so far in
+ * the block's millisecond (the last one, for a block in a new one), so
+ * that files read on several CPUs now and then do not each spend a block
+ * per millisecond, and expires on CLOCK_MONOTONIC.  Returns 0;
+ * -EAGAIN when the borrow limit is reached; -EKEYEXPIRED when the
+ * millisecond to grant is above the ceiling until_ms; -EOVERFLOW when the
+ * timestamp field is used up.  @why says what to wait for.
  */
 static int flakeid_refill(struct flakeid_block *b, u64 want, bool shared,
 			  struct flakeid_retry *why)
 {
 	struct flakeid_state *st = &flakeid_state;
-	u64 now_ns, now, seqs, ms, seq, n;
+	u64 now_ns, now, seqs, ms, seq, n, size;
 	bool borrow = false;
 	int ret = 0;
 
@@ -351,13 +356,25 @@ static int flakeid_refill(struct flakeid_block *b, u64 want, bool shared,
 		atomic64_inc(&st->counters[FLAKEID_CNT_BORROWED_MS]);
 	st->cur_ms = ms;
 
-	n = min(max_t(u64, want, st->block), seqs - seq);
+	size = st->block;
+	if (shared) {
+		size = min_t(u64, max_t(u64, 2 * b->used, 2), size);
+		if (b->ms != ms)
+			b->used = 0;
+	}
+	n = min(max(want, size), seqs - seq);
 	b->base = flakeid_layout_compose(&st->cfg, ms - st->cfg.epoch_ms, 0);
 	b->ms = ms;
 	b->ctr_hi = flakeid_uuid_seed_locked(ms);
-	/* Serve it until the ID clock leaves its millisecond; see below. */
-	b->expires = (shared ? ktime_get_ns() : local_clock()) +
-		     (ms + 1) * NSEC_PER_MSEC - now_ns;
+	/*
+	 * Serve it until the ID clock leaves its millisecond; see below.  The
+	 * ID clock is CLOCK_MONOTONIC plus offset_ns, just read.
+	 */
+	if (shared)
+		b->expires = (ms + 1) * NSEC_PER_MSEC -
+			     atomic64_read(&st->offset_ns);
+	else
+		b->expires = local_clock() + (ms + 1) * NSEC_PER_MSEC - now_ns;
 	b->next = seq;
 	b->end = seq + n;
 	b->block_gen = st->block_gen;
@@ -369,7 +386,7 @@ out_unlock:
 	return ret;
 }
 
-/* IDs this CPU's block hands one caller at a time, all consecutive. */
+/* IDs a block hands one caller at a time, all consecutive. */
 struct flakeid_range {
 	u64 base;
 	u64 ms;
@@ -418,23 +435,36 @@ static void flakeid_block_take(struct flakeid_block *b,
 /*
  * flakeid_reserve() for a file read on more than one CPU: its own block,
  * under its lock, stale on CLOCK_MONOTONIC, which every CPU reads alike.
+ * Returns 1, taking nothing, when the file's block is over and the file
+ * took fewer than FLAKEID_FILE_MIN_USE IDs in its millisecond (unless
+ * @stay): it is no longer read often enough on several CPUs to need a
+ * block of its own and goes back to the CPUs' blocks, which other files
+ * share.
  */
 static int flakeid_reserve_shared(struct flakeid_file *ff,
 				  struct flakeid_range *r, u64 n, u64 want,
 				  const struct flakeid_last *last,
-				  struct flakeid_retry *why)
+				  struct flakeid_retry *why, bool stay)
 {
 	struct flakeid_block *b = &ff->block;
+	u64 now;
 	int ret = 0;
 
 	spin_lock(&ff->lock);
-	if (!flakeid_block_live(b, ktime_get_ns()) ||
-	    flakeid_block_not_above(b, last)) {
+	now = ktime_get_ns();
+	if (!flakeid_block_live(b, now) || flakeid_block_not_above(b, last)) {
+		if (!stay && now >= b->expires &&
+		    b->used < FLAKEID_FILE_MIN_USE) {
+			WRITE_ONCE(ff->shared, false);
+			ret = 1;
+			goto out_unlock;
+		}
 		ret = flakeid_refill(b, want, true, why);
 		if (ret)
 			goto out_unlock;
 	}
 	flakeid_block_take(b, r, n);
+	b->used += r->count;
 out_unlock:
 	spin_unlock(&ff->lock);
 	return ret;
@@ -446,19 +476,26 @@ out_unlock:
  * the file is found read on another CPU too: this CPU's block is live but
  * not above the file's last ID, which a later block, another CPU's, gave.
  * Serving such a file from per-CPU blocks would take a new block on nearly
- * every call; from then on it has a block of its own.  The owner's lock is
- * held only for the bookkeeping: composing and copying happen after, since
- * the range belongs to the caller alone.
+ * every call; from then on it has a block of its own, until it is read
+ * rarely again.  A call that has just switched a file one way does not
+ * switch it back.  The owner's lock is held only for the bookkeeping:
+ * composing and copying happen after, since the range belongs to the
+ * caller alone.
  */
 static int flakeid_reserve(struct flakeid_file *ff, struct flakeid_range *r,
 			   u64 n, u64 want, const struct flakeid_last *last,
 			   struct flakeid_retry *why)
 {
 	struct flakeid_block *b;
+	bool left = false;
 	int ret = 0;
 
-	if (READ_ONCE(ff->shared))
-		return flakeid_reserve_shared(ff, r, n, want, last, why);
+	if (READ_ONCE(ff->shared)) {
+		ret = flakeid_reserve_shared(ff, r, n, want, last, why, false);
+		if (ret <= 0)
+			return ret;
+		left = true;
+	}
 	local_lock(&flakeid_pcpu.lock);
 	b = &this_cpu_ptr(&flakeid_pcpu)->b;
 	/*
@@ -467,14 +504,15 @@ static int flakeid_reserve(struct flakeid_file *ff, struct flakeid_range *r,
 	 * may be slow (an HPET clocksource costs a bus read), and consistent
 	 * because the block is set and checked on this CPU only.
 	 */
-	if (!flakeid_block_live(b, local_clock())) {
+	if (!flakeid_block_live(b, local_clock()) ||
+	    (left && flakeid_block_not_above(b, last))) {
 		ret = flakeid_refill(b, want, false, why);
 		if (ret)
 			goto out_unlock;
 	} else if (flakeid_block_not_above(b, last)) {
 		local_unlock(&flakeid_pcpu.lock);
 		WRITE_ONCE(ff->shared, true);
-		return flakeid_reserve_shared(ff, r, n, want, last, why);
+		return flakeid_reserve_shared(ff, r, n, want, last, why, true);
 	}
 	flakeid_block_take(b, r, n);
 out_unlock:
@@ -866,7 +904,7 @@ static void flakeid_move_to_locked(u64 ms)
 	}
 }
 
-/* Void every per-CPU block; the next request on each CPU takes a new one. */
+/* Void every block; the next request on each takes a new one. */
 static void flakeid_invalidate_locked(void)
 {
 	lockdep_assert_held(&flakeid_state.lock);
@@ -1110,7 +1148,7 @@ int flakeid_gen_raise_floor(const struct flakeid_floor *req)
 	/* Every later grant at or after target, hence above f.ms. */
 	if (st->cur_ms < target)
 		flakeid_move_to_locked(target);
-	/* Blocks of earlier milliseconds may still sit on some CPUs. */
+	/* Blocks of earlier milliseconds may still sit on CPUs and files. */
 	flakeid_invalidate_locked();
 
 out_unlock:

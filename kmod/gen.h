@@ -42,6 +42,7 @@ struct flakeid_block {
 	u64 expires;		/* when it is stale, on its owner's clock */
 	u64 next;		/* [next, end) is still free */
 	u64 end;
+	u64 used;		/* a file's: IDs it took in millisecond ms */
 	unsigned long block_gen;
 };
 

@@ -441,6 +441,83 @@ TEST_F_TIMEOUT(stress, shared_fd_one_id_reads, 300)
 	       (long long)ms);
 	check_workers(_metadata, w, ncpu, all, cap);
 	free(all);
+	/* Below this rate per-CPU blocks alone would stay within the bound. */
+	if (i1 - i0 < 20 * (uint64_t)ms)
+		SKIP(return, "%llu IDs in %lld ms: too slow to tell blocks apart",
+		     (unsigned long long)(i1 - i0), (long long)ms);
+}
+
+static int pin_self(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+/*
+ * A thread that moves between CPUs can make its files look shared (a
+ * CPU's block below the ID another CPU just gave); such a file gets a
+ * block of its own.  Read rarely afterwards, it must not spend a block
+ * per millisecond: 48 files, each read 40 times while the thread hops
+ * between two CPUs, then read in turn, once a millisecond, from one CPU.
+ * Refills stay within what per-CPU blocks need (one a millisecond, one a
+ * block, a few per file to switch back) and nothing borrows ahead; with
+ * every moved file keeping a full block, 0.4 refills per ID and 1,582
+ * borrowed milliseconds in 2 s were measured.
+ */
+TEST_F_TIMEOUT(stress, moved_reader_files_do_not_waste, 120)
+{
+	enum { NF = 48 };
+	int fd[NF], cpus[2], i, k;
+	uint64_t id, last[NF], i0, r0, b0, i1, r1, b1, bound, bad = 0;
+	int64_t t0, ms;
+
+	if (online_cpus(cpus, 2) < 2)
+		SKIP(return, "needs 2 CPUs");
+	for (i = 0; i < NF; i++) {
+		fd[i] = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		ASSERT_LE(0, fd[i]);
+		last[i] = 0;
+	}
+	for (i = 0; i < NF; i++) {
+		for (k = 0; k < 40; k++) {
+			ASSERT_EQ(0, pin_self(cpus[k & 1]));
+			ASSERT_EQ(1L, fl_read(fd[i], &id, 1));
+			if (id <= last[i])
+				bad++;
+			last[i] = id;
+		}
+	}
+	ASSERT_EQ(0, pin_self(cpus[0]));
+	i0 = fl_sysfs_u64("ids_issued");
+	r0 = fl_sysfs_u64("refills");
+	b0 = fl_sysfs_u64("borrowed_ms");
+	t0 = fl_now_ms(CLOCK_MONOTONIC);
+	while (fl_now_ms(CLOCK_MONOTONIC) - t0 < 2000) {
+		for (i = 0; i < NF; i++) {
+			ASSERT_EQ(1L, fl_read(fd[i], &id, 1));
+			if (id <= last[i])
+				bad++;
+			last[i] = id;
+		}
+		usleep(1000);
+	}
+	ms = fl_now_ms(CLOCK_MONOTONIC) - t0;
+	i1 = fl_sysfs_u64("ids_issued");
+	r1 = fl_sysfs_u64("refills");
+	b1 = fl_sysfs_u64("borrowed_ms");
+	for (i = 0; i < NF; i++)
+		close(fd[i]);
+	EXPECT_EQ(0ULL, (unsigned long long)bad);
+	bound = (i1 - i0) / 64 + (uint64_t)ms + 2 * NF + 8;
+	EXPECT_GE(bound, r1 - r0);
+	EXPECT_GE(100ULL, (unsigned long long)(b1 - b0));
+	TH_LOG("%llu refills (bound %llu), %llu borrowed ms for %llu IDs in %lld ms",
+	       (unsigned long long)(r1 - r0), (unsigned long long)bound,
+	       (unsigned long long)(b1 - b0), (unsigned long long)(i1 - i0),
+	       (long long)ms);
 }
 
 /*
@@ -672,8 +749,8 @@ static void *uuid_reader_main(void *arg)
  * Four threads take UUIDs through one file (a fifth takes IDs from the
  * same slots) while node ids, the layout and the epoch (back: forward is
  * refused while readers keep the allocator borrowing) change under them.
- * Every UUID read after a store, on a fresh file, is above every UUID of
- * a call completed before it; every call's UUIDs are above those of calls
+ * Every UUID read after a store that changes the configuration, on a
+ * fresh file, is above every UUID of a call completed before it; every call's UUIDs are above those of calls
  * on the shared file completed before it began (per-file order: across
  * files it holds only across a store); no two share unix_ts_ms and
  * counter.
@@ -887,9 +964,10 @@ static void *ceil_reader_main(void *arg)
 }
 
 /*
- * 10^7 IDs from 8 threads while the ceiling is raised in small steps,
- * lowered, fenced and unfenced: no ID above the ceiling in force for the
- * whole of the call that returned it, none repeated, each thread's rising.
+ * 10^7 IDs from 8 threads (four of them on one file) while the ceiling is
+ * raised in small steps, lowered, fenced and unfenced: no ID above the
+ * ceiling in force for the whole of the call that returned it, none
+ * repeated, each thread's rising.
  */
 TEST_F_TIMEOUT(stress, ceiling_under_load, 300)
 {
@@ -917,10 +995,15 @@ TEST_F_TIMEOUT(stress, ceiling_under_load, 300)
 	ASSERT_EQ(0, ceil_set((uint64_t)fl_idclock_ms() + 20));
 	stop_workers = false;
 	memset(r, 0, sizeof(r));
+	/*
+	 * Readers 0-3 have a file each (on CPUs 0-3); 4-7 share one, each on
+	 * a CPU of its own where there are enough, so that file is served
+	 * from a block of its own, which the ceiling must bind as well.
+	 */
 	for (i = 0; i < 8; i++) {
-		r[i].fd = open(FLAKEID_DEVICE_PATH, O_RDONLY);
+		r[i].fd = i <= 4 ? open(FLAKEID_DEVICE_PATH, O_RDONLY) : r[4].fd;
 		ASSERT_LE(0, r[i].fd);
-		r[i].cpu = i < 4 && i < ncpu ? cpus[i] : -1;
+		r[i].cpu = i < 4 ? (i < ncpu ? cpus[i] : -1) : cpus[(i - 4) % ncpu];
 		r[i].ids = all + (size_t)i * per;
 		r[i].cap = per;
 		ASSERT_EQ(0, pthread_create(&r[i].th, NULL, ceil_reader_main, &r[i]));
@@ -949,7 +1032,8 @@ TEST_F_TIMEOUT(stress, ceiling_under_load, 300)
 	stop_workers = true;
 	for (i = 0; i < 8; i++) {
 		pthread_join(r[i].th, NULL);
-		close(r[i].fd);
+		if (i <= 4)
+			close(r[i].fd);
 		EXPECT_EQ(0L, r[i].err) TH_LOG("thread %d: %s", i, strerror((int)-r[i].err));
 		EXPECT_EQ(0ULL, (unsigned long long)r[i].not_increasing);
 		over += r[i].over;
