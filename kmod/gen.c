@@ -63,8 +63,8 @@
  * until_ms bounds every timestamp: flakeid_refill() refuses to grant a
  * millisecond above it, and a grant is the only way a timestamp enters a
  * block.  Lowering it (or fencing, until_ms = 0) voids every block under
- * the lock before the store returns, so from then on a block serves only
- * from a block granted under the new ceiling; a run reserved before the
+ * the lock before the store returns, so from then on IDs come only from
+ * blocks granted under the new ceiling; a run reserved before the
  * store may still be copied out after it, as a read in flight at a
  * reconfiguration may.  The ceiling is a promise about timestamps, not
  * about the local clock: it holds whatever the wall clock, suspend or the
