@@ -94,15 +94,9 @@ static void *worker_main(void *arg)
 	size_t want, i;
 	long got;
 
-	if (w->cpu >= 0 && !w->follow) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(w->cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set) ||
-		    sched_getcpu() != w->cpu)
-			w->wrong_cpu++;
-	}
+	if (w->cpu >= 0 && !w->follow &&
+	    (fl_pin_cpu(w->cpu) || sched_getcpu() != w->cpu))
+		w->wrong_cpu++;
 	while (!stop_workers && (!w->target || w->n < w->target)) {
 		want = w->chunk;
 		if (w->n < w->cap) {
@@ -112,14 +106,9 @@ static void *worker_main(void *arg)
 		} else {
 			dst = w->scratch;
 		}
-		if (w->follow) {
-			cpu_set_t set;
-
-			/* Fails while the CPU is offline: then run anywhere. */
-			CPU_ZERO(&set);
-			CPU_SET(w->cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
-		}
+		/* Fails while the CPU is offline: then run anywhere. */
+		if (w->follow)
+			fl_pin_cpu(w->cpu);
 		if (w->check_shared)
 			snap = __atomic_load_n(&shared_max, __ATOMIC_ACQUIRE);
 		if (w->calls++ % 4 == 3)
@@ -447,15 +436,6 @@ TEST_F_TIMEOUT(stress, shared_fd_one_id_reads, 300)
 		     (unsigned long long)(i1 - i0), (long long)ms);
 }
 
-static int pin_self(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	return sched_setaffinity(0, sizeof(set), &set);
-}
-
 /*
  * A thread that moves between CPUs can make its files look shared (a
  * CPU's block below the ID another CPU just gave); such a file gets a
@@ -483,14 +463,14 @@ TEST_F_TIMEOUT(stress, moved_reader_files_do_not_waste, 120)
 	}
 	for (i = 0; i < NF; i++) {
 		for (k = 0; k < 40; k++) {
-			ASSERT_EQ(0, pin_self(cpus[k & 1]));
+			ASSERT_EQ(0, fl_pin_cpu(cpus[k & 1]));
 			ASSERT_EQ(1L, fl_read(fd[i], &id, 1));
 			if (id <= last[i])
 				bad++;
 			last[i] = id;
 		}
 	}
-	ASSERT_EQ(0, pin_self(cpus[0]));
+	ASSERT_EQ(0, fl_pin_cpu(cpus[0]));
 	i0 = fl_sysfs_u64("ids_issued");
 	r0 = fl_sysfs_u64("refills");
 	b0 = fl_sysfs_u64("borrowed_ms");
@@ -920,13 +900,8 @@ static void *ceil_reader_main(void *arg)
 	long got;
 	size_t i;
 
-	if (r->cpu >= 0) {
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(r->cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
+	if (r->cpu >= 0)
+		fl_pin_cpu(r->cpu);
 	while (!stop_workers && r->n < r->cap) {
 		size_t want = r->cap - r->n < 512 ? r->cap - r->n : 512;
 

@@ -92,9 +92,7 @@ static void pin_to_one_cpu(void)
 		return;
 	for (cpu = 0; cpu < CPU_SETSIZE; cpu++) {
 		if (CPU_ISSET(cpu, &set)) {
-			CPU_ZERO(&set);
-			CPU_SET(cpu, &set);
-			sched_setaffinity(0, sizeof(set), &set);
+			fl_pin_cpu(cpu);
 			return;
 		}
 	}
@@ -1799,11 +1797,8 @@ struct cpu_reader {
 static void *cpu_reader_main(void *arg)
 {
 	struct cpu_reader *c = arg;
-	cpu_set_t set;
 
-	CPU_ZERO(&set);
-	CPU_SET(c->cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	fl_pin_cpu(c->cpu);
 	c->n = fl_batch(c->fd, c->ids, 4, FLAKEID_BATCH_NONBLOCK);
 	pthread_barrier_wait(c->go);	/* every CPU holds a block */
 	pthread_barrier_wait(c->go);	/* the ceiling was lowered */
@@ -2698,14 +2693,10 @@ struct uuid_worker {
 static void *uuid_worker_main(void *arg)
 {
 	struct uuid_worker *w = arg;
-	cpu_set_t set;
 	long n, i;
 
-	if (w->cpu >= 0) {
-		CPU_ZERO(&set);
-		CPU_SET(w->cpu, &set);
-		sched_setaffinity(0, sizeof(set), &set);
-	}
+	if (w->cpu >= 0)
+		fl_pin_cpu(w->cpu);
 	while (w->got < w->want) {
 		n = w->want - w->got;
 		if (n > w->per_call)

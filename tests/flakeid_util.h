@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -159,6 +160,16 @@ static inline int64_t fl_idclock_ms(void)
 	if (ahead == INT64_MIN)
 		return INT64_MIN;
 	return fl_now_ms(CLOCK_REALTIME) + ahead;
+}
+
+/* Pin the calling thread to @cpu (every includer defines _GNU_SOURCE). */
+static inline int fl_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
 }
 
 /* Step the wall clock by @ms (either way); 0 or -errno. */
