@@ -153,27 +153,20 @@ static void setup_clock(void)
  * together once a tick; a tick landing between the two reads shifts the
  * result by a tick, so the fill reads real-time first (the offset comes
  * out low) and a check reads monotonic first (high): an error only ever
- * makes a block look older.
+ * makes a block look older.  *mono is the monotonic reading.  With the
+ * coarse pair the real-time clock is read again: when both readings agree
+ * no tick ran between them, the pair is exact and *seen is the real-time
+ * reading (see flakeid_next()); else *seen is REAL_NONE.
  */
-static int64_t offset_at_fill(void)
+static int64_t offset_at_fill(uint64_t *mono, uint64_t *seen)
 {
 	uint64_t real = clock_ns(offset_real);
 
-	return (int64_t)(real - clock_ns(offset_mono));
-}
-
-/*
- * The same with the coarse pair, read real, monotonic, real: the
- * monotonic reading is also the block's coarse start (*mono), and when
- * both real-time readings agree no tick ran between them, the pair is
- * exact and *seen is the real-time reading (see flakeid_next()).
- */
-static int64_t offset_at_fill_coarse(uint64_t *mono, uint64_t *seen)
-{
-	uint64_t real = clock_ns(CLOCK_REALTIME_COARSE);
-
-	*mono = clock_ns(CLOCK_MONOTONIC_COARSE);
-	*seen = clock_ns(CLOCK_REALTIME_COARSE) == real ? real : REAL_NONE;
+	*mono = clock_ns(offset_mono);
+	*seen = REAL_NONE;
+	if (offset_real == CLOCK_REALTIME_COARSE &&
+	    clock_ns(CLOCK_REALTIME_COARSE) == real)
+		*seen = real;
 	return (int64_t)(real - *mono);
 }
 
@@ -295,7 +288,7 @@ static __attribute__((noinline)) int refill_next(struct flakeid *h,
 {
 	struct tcache *c = find_entry(cid);
 	size_t block, got = 0;
-	uint64_t t0, coarse, seen = REAL_NONE;
+	uint64_t t0, mono, coarse, seen;
 	int64_t offset;
 	int ret;
 
@@ -320,12 +313,11 @@ static __attribute__((noinline)) int refill_next(struct flakeid *h,
 	}
 	/* Taken before the fetch: no ID in the block was issued earlier,
 	 * and a step during the fetch counts against the block. */
-	if (offset_mono == CLOCK_MONOTONIC_COARSE) {
-		offset = offset_at_fill_coarse(&coarse, &seen);
-	} else {
-		offset = offset_at_fill();
+	offset = offset_at_fill(&mono, &seen);
+	if (offset_mono == CLOCK_MONOTONIC_COARSE)
+		coarse = mono;
+	else
 		coarse = coarse_lag_ns ? clock_ns(CLOCK_MONOTONIC_COARSE) : 0;
-	}
 	t0 = now_ns();
 	ret = flakeid__fetch(h, c->ids, block, &got);
 	if (ret)
